@@ -1,0 +1,11 @@
+import neostandard from 'neostandard'
+
+export default [
+  ...neostandard({ ts: true, ignores: ['dist/**', 'coverage/**', '.tap/**', 'data/**'] }),
+  {
+    rules: {
+      // TypeBox's idiom: a schema and its Static type share one name (LlmConfig).
+      '@typescript-eslint/no-redeclare': 'off'
+    }
+  }
+]

@@ -1,0 +1,46 @@
+// One database handle for both storage modes: PostgreSQL through postgres.js, or the
+// embedded PostgreSQL (PGlite) on disk or in memory. Everything above this file sees the
+// same Drizzle API and the same schema.
+import { mkdir } from 'node:fs/promises'
+import { PGlite } from '@electric-sql/pglite'
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
+import postgres from 'postgres'
+import type { DatabaseTarget } from '../config.js'
+import * as schema from './schema.js'
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>
+
+export type Database =
+  | { kind: 'postgres', db: Db, url: string, close: () => Promise<void> }
+  | { kind: 'embedded', db: Db, pglite: PGlite, close: () => Promise<void> }
+
+export interface OpenOptions {
+  /** Embedded only: start from a dumped data directory (PGlite's dumpDataDir) instead of initdb. */
+  loadDataDir?: Blob
+}
+
+export async function openDatabase (target: DatabaseTarget, options: OpenOptions = {}): Promise<Database> {
+  if (target.kind === 'postgres') {
+    const client = postgres(target.url, {
+      max: 10,
+      onnotice: () => {}, // "relation already exists, skipping" and the like are not news
+      connection: { application_name: 'llm-config-service' }
+    })
+    return {
+      kind: 'postgres',
+      db: drizzlePostgres(client, { schema }),
+      url: target.url,
+      close: () => client.end({ timeout: 5 })
+    }
+  }
+  if (target.dataDir !== null) await mkdir(target.dataDir, { recursive: true })
+  const pglite = await PGlite.create(target.dataDir ?? 'memory://', { loadDataDir: options.loadDataDir })
+  return {
+    kind: 'embedded',
+    db: drizzlePglite(pglite, { schema }),
+    pglite,
+    close: () => pglite.close()
+  }
+}

@@ -1,0 +1,92 @@
+// TypeBox schemas: the single source of validation, TypeScript types and the OpenAPI document.
+// Field names are the original table's column names (snake_case on the wire, as in SQL).
+// Defaults are deliberately absent: the database's column defaults are the only source.
+import { Type, type Static, type TSchema } from 'typebox'
+import { PROVIDERS } from './providers.js'
+
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
+
+const Provider = (description: string) => Type.Enum(PROVIDERS, { description })
+const ModelName = (description: string) => Type.String({ minLength: 1, maxLength: 100, description })
+const Confidence = Type.Number({ minimum: 0, maximum: 1 })
+
+/** The writable settings, in the table's column order (api_key is handled apart: it is write-only). */
+const settings = {
+  provider: Provider('LLM service provider'),
+  api_url: Nullable(Type.String({ format: 'http-url', maxLength: 255, description: 'Custom API endpoint: an absolute http(s) URL' })),
+  model_tagger: ModelName('Model for content tagging'),
+  model_enricher: ModelName('Model for content enrichment'),
+  model_analytics: ModelName('Model for analytics'),
+  model_responder: Nullable(ModelName('Model for response generation')),
+  enabled: Type.Boolean({ description: 'Master switch for LLM processing' }),
+  auto_tagging: Type.Boolean(),
+  auto_enrichment: Type.Boolean(),
+  external_enrichment: Type.Boolean({ description: 'Allow enrichment through external APIs' }),
+  max_retries: Type.Integer({ minimum: 0, maximum: 100 }),
+  retry_delay: Type.Integer({ minimum: 0, maximum: 86400, description: 'Delay between retries, in seconds' }),
+  backup_provider: Nullable(Provider('Fallback provider')),
+  backup_model: Nullable(ModelName('Fallback model; needs backup_provider')),
+  batch_size: Type.Integer({ minimum: 1, maximum: 10000 }),
+  concurrent_tasks: Type.Integer({ minimum: 1, maximum: 1024 }),
+  cache_responses: Type.Boolean(),
+  min_confidence_tagging: Confidence,
+  min_confidence_entity: Confidence
+}
+
+export type SettingName = keyof typeof settings
+export const SETTING_NAMES = Object.keys(settings) as SettingName[]
+
+const readOnly = {
+  id: Type.Integer({ readOnly: true }),
+  api_key_set: Type.Boolean({ readOnly: true, description: 'Whether an API key is stored (the key itself is never returned)' }),
+  created_at: Type.String({ format: 'date-time', readOnly: true }),
+  updated_at: Type.String({ format: 'date-time', readOnly: true })
+}
+
+export const LlmConfig = Type.Object({
+  id: readOnly.id,
+  ...settings,
+  api_key_set: readOnly.api_key_set,
+  created_at: readOnly.created_at,
+  updated_at: readOnly.updated_at
+}, {
+  $id: 'LlmConfig',
+  additionalProperties: false,
+  description: 'The stored LLM configuration. The API key is never returned: api_key_set tells whether one is stored.'
+})
+export type LlmConfig = Static<typeof LlmConfig>
+
+export const LlmConfigInput = Type.Partial(Type.Object({
+  ...settings,
+  api_key: Nullable(Type.String({
+    minLength: 1, maxLength: 255, writeOnly: true, description: 'A string sets the key, null clears it, absent keeps the stored key'
+  })),
+  ...readOnly
+}), {
+  $id: 'LlmConfigInput',
+  additionalProperties: false,
+  description: 'Settings to write. Read-only fields (id, api_key_set, created_at, updated_at) are accepted and ignored, so a GET body can be sent back.'
+})
+export type LlmConfigInput = Static<typeof LlmConfigInput>
+
+const FieldError = Type.Object({
+  pointer: Type.String({ description: 'JSON Pointer (RFC 6901) to the offending member of the body', examples: ['#/batch_size'] }),
+  field: Type.String({ description: 'The offending field', examples: ['batch_size'] }),
+  detail: Type.String({ examples: ['must be <= 10000'] })
+}, { additionalProperties: false })
+
+/** RFC 9457 problem details: https://www.rfc-editor.org/rfc/rfc9457 */
+export const Problem = Type.Object({
+  type: Type.String({ description: 'A URI identifying the kind of problem' }),
+  title: Type.String(),
+  status: Type.Integer(),
+  detail: Type.Optional(Type.String()),
+  instance: Type.Optional(Type.String()),
+  errors: Type.Optional(Type.Array(FieldError, { description: 'The offending fields, for validation errors' }))
+}, { $id: 'Problem', description: 'RFC 9457 problem details' })
+export type Problem = Static<typeof Problem>
+
+/** A reference to a shared schema that keeps the referenced schema's static type. */
+export function ref<T extends TSchema & { $id?: string }> (schema: T) {
+  return Type.Unsafe<Static<T>>(Type.Ref(schema.$id ?? ''))
+}
