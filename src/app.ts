@@ -11,7 +11,7 @@ import errors from './plugins/errors.js'
 import health from './plugins/health.js'
 import jsonBody from './plugins/json-body.js'
 import swagger from './plugins/swagger.js'
-import { buildValidator } from './plugins/validation.js'
+import { FORMATS, buildValidator } from './plugins/validation.js'
 
 export interface BuildOptions {
   /** An already open database instead of opening config.database (tests use migrated snapshots). */
@@ -36,6 +36,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}) {
     return503OnClosing: true,
     requestTimeout: 30_000,
     schemaController: { compilersFactory: { buildValidator: buildValidator as never } },
+    // fast-json-stringify validates anyOf branches with its own Ajv: teach it our formats too.
+    serializerOpts: { ajv: { formats: Object.fromEntries(Object.entries(FORMATS).map(([name, format]) => [name, format.validate])) } },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   for (const schema of [LlmConfig, LlmConfigInput, Problem]) app.addSchema(schema)

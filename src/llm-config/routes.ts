@@ -88,7 +88,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.put('/llm-config', {
-    preHandler: app.requireAdmin,
+    onRequest: app.requireAdmin, // before the body is parsed or validated
     schema: {
       ...writeSchema('replaceLlmConfig', 'Replace the configuration',
         'Given settings take the given values; settings left out return to their defaults. api_key: a string sets it, null clears it, absent keeps it.'),
@@ -97,7 +97,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }, write('replace'))
 
   app.patch('/llm-config', {
-    preHandler: app.requireAdmin,
+    onRequest: app.requireAdmin, // before the body is parsed or validated
     schema: {
       ...writeSchema('updateLlmConfig', 'Update some settings (JSON Merge Patch)',
         'RFC 7396 merge patch (application/merge-patch+json or application/json): only the given settings change; null clears a nullable setting.'),
@@ -106,7 +106,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }, write('merge'))
 
   app.delete('/llm-config', {
-    preHandler: app.requireAdmin,
+    onRequest: app.requireAdmin, // before the body is parsed or validated
     schema: writeSchema('resetLlmConfig', 'Reset the configuration to its defaults',
       'Every setting returns to its default and the API key is cleared.')
   }, write('reset'))

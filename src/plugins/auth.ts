@@ -7,7 +7,7 @@ import { PROBLEM_TYPES, sendProblem } from './errors.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** preHandler for routes that change the configuration. */
+    /** onRequest hook for routes that change the configuration. */
     requireAdmin: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
   }
 }

@@ -58,7 +58,8 @@ export function loggableError (error: unknown) {
     type: err.name,
     code: err.code ?? err.cause?.code, // SQLSTATE for database errors
     cause: err.cause?.name,
-    frames: err.stack?.split('\n').slice(1).join('\n')
+    // Only the "at …" lines: a message can span lines (Drizzle's ends with "params: …").
+    frames: err.stack?.split('\n').filter((line) => /^\s+at /.test(line)).join('\n')
   }
 }
 

@@ -1,17 +1,88 @@
 import t from 'tap'
-import { testApp } from '../helper.js'
+import { auth, testApp } from '../helper.js'
+
+const DEFAULTS = {
+  provider: 'local',
+  api_url: null,
+  model_tagger: 'phi3',
+  model_enricher: 'llama3',
+  model_analytics: 'llama3',
+  model_responder: null,
+  enabled: false,
+  auto_tagging: true,
+  auto_enrichment: true,
+  external_enrichment: false,
+  max_retries: 3,
+  retry_delay: 300,
+  backup_provider: null,
+  backup_model: null,
+  batch_size: 5,
+  concurrent_tasks: 2,
+  cache_responses: true,
+  min_confidence_tagging: 0.7,
+  min_confidence_entity: 0.8,
+  api_key_set: false
+}
 
 t.test('GET /llm-config serves the defaults of the original design', async (t) => {
   const { app } = await testApp(t)
   const res = await app.inject({ method: 'GET', url: '/llm-config' })
   t.equal(res.statusCode, 200)
   t.match(res.headers['content-type'], /^application\/json/)
-  t.match(res.headers.etag, /^"[A-Za-z0-9_-]+"$/)
+  t.match(res.headers.etag, /^"[A-Za-z0-9_-]+"$/, 'a strong ETag')
+  t.equal(res.headers['cache-control'], 'no-cache')
   const body = res.json()
-  t.match(body, {
-    id: Number,
-    provider: 'local',
-    api_url: null,
-    model_tagger: 'phi3'
-  })
+  const { id, created_at: createdAt, updated_at: updatedAt, ...settings } = body
+  t.same(settings, DEFAULTS, 'every column under its seed name, the key replaced by api_key_set')
+  t.type(id, 'number')
+  t.equal(new Date(createdAt).toISOString(), createdAt, 'created_at is ISO-8601')
+  t.equal(updatedAt, createdAt)
+  t.notOk('api_key' in body)
+})
+
+t.test('the ETag is stable while nothing is written and changes on every write', async (t) => {
+  const { app } = await testApp(t)
+  const first = await app.inject({ method: 'GET', url: '/llm-config' })
+  const again = await app.inject({ method: 'GET', url: '/llm-config' })
+  t.equal(again.headers.etag, first.headers.etag)
+
+  const seen = new Set([first.headers.etag])
+  // Same value twice in a row, and a key-only write: the ETag still moves each time.
+  for (const body of [{ enabled: true }, { enabled: true }, { api_key: 'sk-one' }, { api_key: 'sk-two' }]) {
+    const write = await app.inject({ method: 'PATCH', url: '/llm-config', headers: auth, payload: body })
+    t.equal(write.statusCode, 200)
+    t.notOk(seen.has(write.headers.etag), `new ETag after ${JSON.stringify(Object.keys(body))}`)
+    seen.add(write.headers.etag)
+    const read = await app.inject({ method: 'GET', url: '/llm-config' })
+    t.equal(read.headers.etag, write.headers.etag, 'the write answers with the ETag a read then shows')
+  }
+})
+
+t.test('If-None-Match: 304 while current, 200 once changed', async (t) => {
+  const { app } = await testApp(t)
+  const { headers: { etag } } = await app.inject({ method: 'GET', url: '/llm-config' })
+  const current = String(etag)
+
+  for (const header of [current, `"other", ${current}`, `W/${current}`, '*']) {
+    const res = await app.inject({ method: 'GET', url: '/llm-config', headers: { 'if-none-match': header } })
+    t.equal(res.statusCode, 304, `If-None-Match: ${header}`)
+    t.equal(res.body, '', '304 has no body')
+    t.equal(res.headers.etag, current)
+  }
+  const stale = await app.inject({ method: 'GET', url: '/llm-config', headers: { 'if-none-match': '"stale"' } })
+  t.equal(stale.statusCode, 200)
+
+  await app.inject({ method: 'PATCH', url: '/llm-config', headers: auth, payload: { batch_size: 7 } })
+  const changed = await app.inject({ method: 'GET', url: '/llm-config', headers: { 'if-none-match': current } })
+  t.equal(changed.statusCode, 200)
+  t.equal(changed.json().batch_size, 7)
+})
+
+t.test('HEAD /llm-config answers with the headers of GET', async (t) => {
+  const { app } = await testApp(t)
+  const get = await app.inject({ method: 'GET', url: '/llm-config' })
+  const head = await app.inject({ method: 'HEAD', url: '/llm-config' })
+  t.equal(head.statusCode, 200)
+  t.equal(head.headers.etag, get.headers.etag)
+  t.equal(head.body, '')
 })
