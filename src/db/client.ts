@@ -32,7 +32,7 @@ export async function openDatabase (target: DatabaseTarget, options: OpenOptions
       kind: 'postgres',
       db: drizzlePostgres(client, { schema }),
       url: target.url,
-      close: () => client.end({ timeout: 5 })
+      close: once(() => client.end({ timeout: 5 }))
     }
   }
   if (target.dataDir !== null) await mkdir(target.dataDir, { recursive: true })
@@ -41,6 +41,12 @@ export async function openDatabase (target: DatabaseTarget, options: OpenOptions
     kind: 'embedded',
     db: drizzlePglite(pglite, { schema }),
     pglite,
-    close: () => pglite.close()
+    close: once(() => pglite.close())
   }
+}
+
+/** Closing twice (a failed start, then the app's onClose) must not throw. */
+function once (close: () => Promise<void>): () => Promise<void> {
+  let closing: Promise<void> | undefined
+  return () => (closing ??= close())
 }

@@ -5,9 +5,9 @@ import { Type } from 'typebox'
 import { PROBLEM_TYPES, sendProblem } from '../plugins/errors.js'
 import { ifMatchHolds, ifNoneMatchHolds } from './conditional-requests.js'
 import { createLlmConfigRepository, type WriteKind } from './repository.js'
-import { LlmConfig, LlmConfigInput, Problem, ref } from './schemas.js'
+import { LlmConfig, LlmConfigInput, problemResponse, ref } from './schemas.js'
 
-const problem = (description: string) => ({ ...ref(Problem), description })
+const problem = problemResponse
 
 const writeResponses = {
   200: { ...ref(LlmConfig), description: 'The configuration as stored after the write' },
@@ -89,7 +89,13 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.put('/llm-config', {
     onRequest: app.requireAdmin, // before the body is parsed or validated
+    // A merge patch sent with PUT would reset every setting it leaves out: refuse it.
+    preValidation: async (request, reply) => {
+      if (!request.headers['content-type']?.startsWith('application/merge-patch+json')) return
+      return sendProblem(reply, { status: 415, detail: 'PUT takes application/json; send a merge patch with PATCH.' })
+    },
     schema: {
+      consumes: ['application/json'],
       ...writeSchema('replaceLlmConfig', 'Replace the configuration',
         'Given settings take the given values; settings left out return to their defaults. api_key: a string sets it, null clears it, absent keeps it.'),
       body: ref(LlmConfigInput)
@@ -99,6 +105,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.patch('/llm-config', {
     onRequest: app.requireAdmin, // before the body is parsed or validated
     schema: {
+      consumes: ['application/merge-patch+json', 'application/json'],
       ...writeSchema('updateLlmConfig', 'Update some settings (JSON Merge Patch)',
         'RFC 7396 merge patch (application/merge-patch+json or application/json): only the given settings change; null clears a nullable setting.'),
       body: ref(LlmConfigInput)

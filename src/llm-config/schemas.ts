@@ -86,6 +86,11 @@ export const Problem = Type.Object({
 }, { $id: 'Problem', description: 'RFC 9457 problem details' })
 export type Problem = Static<typeof Problem>
 
+/** A response documented (and serialised) as application/problem+json. */
+export function problemResponse (description: string) {
+  return { description, content: { 'application/problem+json': { schema: ref(Problem) } } }
+}
+
 /** A reference to a shared schema that keeps the referenced schema's static type. */
 export function ref<T extends TSchema & { $id?: string }> (schema: T) {
   return Type.Unsafe<Static<T>>(Type.Ref(schema.$id ?? ''))

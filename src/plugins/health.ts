@@ -3,7 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { isMigrated } from '../db/migrate.js'
-import { Problem, ref } from '../llm-config/schemas.js'
+import { problemResponse } from '../llm-config/schemas.js'
 import { PROBLEM_TYPES, loggableError, sendProblem } from './errors.js'
 
 const Status = (status: string) => Type.Object({ status: Type.Literal(status) })
@@ -23,7 +23,7 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['health'],
       summary: 'Readiness: the database is reachable and migrated',
       operationId: 'getReadiness',
-      response: { 200: Status('ready'), 503: ref(Problem) }
+      response: { 200: Status('ready'), 503: problemResponse('The database is unreachable or not migrated') }
     }
   }, async (request, reply) => {
     let detail: string

@@ -101,6 +101,9 @@ t.test('bodies that are not JSON objects', async (t) => {
     ['form data', { ...auth, 'content-type': 'application/x-www-form-urlencoded' }, 'batch_size=5', 415, /Unsupported Media Type/],
     ['no content type', auth, '{"batch_size": 5}', 415, /Unsupported Media Type/]
   ]
+  const put = await app.inject({ method: 'PUT', url: '/llm-config', headers: { ...auth, 'content-type': 'application/merge-patch+json' }, payload: '{"batch_size": 5}' })
+  t.equal(put.statusCode, 415, 'a merge patch sent with PUT')
+  t.match(put.json().detail, /PATCH/)
   for (const method of ['PUT', 'PATCH'] as const) {
     for (const [what, headers, payload, status, detail] of cases) {
       const res = await app.inject({ method, url: '/llm-config', headers, payload })

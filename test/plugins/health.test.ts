@@ -1,0 +1,43 @@
+import t from 'tap'
+import { rollbackLatest } from '../../src/db/rollback.js'
+import { testApp } from '../helper.js'
+
+t.test('/healthz and /readyz answer 200 when all is well', async (t) => {
+  const { app } = await testApp(t)
+  const health = await app.inject({ method: 'GET', url: '/healthz' })
+  t.equal(health.statusCode, 200)
+  t.same(health.json(), { status: 'ok' })
+  const ready = await app.inject({ method: 'GET', url: '/readyz' })
+  t.equal(ready.statusCode, 200)
+  t.same(ready.json(), { status: 'ready' })
+})
+
+t.test('/readyz is 503 problem+json when the schema is not migrated', async (t) => {
+  const { app } = await testApp(t)
+  t.equal(await rollbackLatest(app.database.db), '0000_create_llm_config')
+  const ready = await app.inject({ method: 'GET', url: '/readyz' })
+  t.equal(ready.statusCode, 503)
+  t.match(ready.headers['content-type'], /^application\/problem\+json/)
+  t.match(ready.json(), { status: 503, detail: /not migrated/ })
+  t.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200, 'the process is still alive')
+})
+
+t.test('/readyz is 503 when the database is unreachable; errors are problem+json 500', async (t) => {
+  const { app } = await testApp(t)
+  await app.database.close()
+  const ready = await app.inject({ method: 'GET', url: '/readyz' })
+  t.equal(ready.statusCode, 503)
+  t.match(ready.json(), { status: 503, detail: /not reachable/ })
+  const read = await app.inject({ method: 'GET', url: '/llm-config' })
+  t.equal(read.statusCode, 500)
+  t.match(read.headers['content-type'], /^application\/problem\+json/)
+  t.same(Object.keys(read.json()).sort(), ['detail', 'status', 'title', 'type'])
+})
+
+t.test('unknown routes are 404 problem+json', async (t) => {
+  const { app } = await testApp(t)
+  const res = await app.inject({ method: 'GET', url: '/llm-configs?x=1' })
+  t.equal(res.statusCode, 404)
+  t.match(res.headers['content-type'], /^application\/problem\+json/)
+  t.match(res.json(), { status: 404, title: 'Not Found', detail: 'No route GET /llm-configs' })
+})
