@@ -53,10 +53,20 @@ export function readJournal (): JournalEntry[] {
   return journal
 }
 
-/** The most recently applied migration's record, or undefined when none is. */
+/**
+ * The most recently applied migration's record, or undefined when none is (including a
+ * database never migrated, without drizzle's table). Any other error, such as an unreachable
+ * server, is thrown: "nothing applied" must never hide "could not ask".
+ */
 export async function latestApplied (db: Db) {
-  const [row] = await db.select().from(drizzleMigrations).orderBy(desc(drizzleMigrations.created_at)).limit(1)
-  return row
+  try {
+    const [row] = await db.select().from(drizzleMigrations).orderBy(desc(drizzleMigrations.created_at)).limit(1)
+    return row
+  } catch (error) {
+    // 42P01 undefined_table; Drizzle wraps the driver's error in `cause`.
+    if ((error as { cause?: { code?: string } }).cause?.code === '42P01') return undefined
+    throw error
+  }
 }
 
 /** True when every migration in drizzle/ is applied. */

@@ -11,7 +11,7 @@ import { drizzleMigrations } from './migrations-table.js'
 
 /** Returns the tag of the migration it reverted, or null when none was applied. */
 export async function rollbackLatest (db: Db): Promise<string | null> {
-  const applied = await latestApplied(db).catch(() => undefined) // no bookkeeping table: nothing applied
+  const applied = await latestApplied(db)
   if (!applied) return null
   const entry = readJournal().find((candidate) => candidate.when === applied.created_at)
   if (!entry) throw new Error(`The latest applied migration (created_at ${applied.created_at}) is not in drizzle/meta/_journal.json`)
