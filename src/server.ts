@@ -1,31 +1,45 @@
 // Process concerns only: read the configuration, build the app, listen, and shut down
 // gracefully (in-flight requests finish, then the database closes) on SIGTERM/SIGINT.
 import closeWithGrace from 'close-with-grace'
-import { buildApp } from './app.js'
-import { ConfigError, loadConfig } from './config.js'
+import { ConfigError, loadConfig, type Config } from './config.js'
 
-async function main (): Promise<void> {
-  let config
+// Connection failures and the SQLSTATEs of a wrong database name or credentials.
+const DATABASE_UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET', '3D000', '28P01', '28000'])
+
+function readConfig (): Config {
   try {
-    config = loadConfig()
+    return loadConfig()
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
     console.error(error.message)
     process.exit(1)
   }
+}
+
+async function main (): Promise<void> {
+  const config = readConfig()
+  // Imported after the environment is checked, so a bad variable fails fast.
+  const { buildApp } = await import('./app.js')
   const app = await buildApp(config)
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     if (err) app.log.error({ err: { type: err.name } }, 'shutting down after an uncaught error')
     else app.log.info({ signal }, 'shutting down')
     await app.close()
   })
-  await app.listen({ port: config.port, host: config.host })
+  try {
+    await app.listen({ port: config.port, host: config.host })
+  } catch (error) {
+    await app.close() // the embedded database must be closed cleanly, even when the port is taken
+    throw error
+  }
 }
 
 main().catch((error: unknown) => {
-  // Start-up failed (database unreachable, migration error): say what, without details that
-  // could carry credentials (a connection string's password, a query's parameters).
-  const err = error as { name?: string, code?: string, message?: string }
-  console.error(`llm-config-service failed to start: ${err.name ?? 'Error'}${err.code ? ` (${err.code})` : ''}`)
+  // Say what failed without details that could carry credentials (a connection string's
+  // password, a query's parameters).
+  const err = error as { name?: string, code?: string, cause?: { code?: string } }
+  const code = err.code ?? err.cause?.code
+  const hint = code && DATABASE_UNREACHABLE.has(code) ? ': the database could not be reached (check DATABASE_URL)' : ''
+  console.error(`llm-config-service failed to start: ${err.name ?? 'Error'}${code ? ` (${code})` : ''}${hint}`)
   process.exit(1)
 })

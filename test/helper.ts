@@ -64,6 +64,8 @@ export interface TestAppOptions {
   captureLogs?: boolean
   /** Reuse a database URL (postgres) instead of creating one: for restarts and replicas. */
   databaseUrl?: string
+  /** Embedded: start from this dump instead of the empty migrated snapshot. */
+  loadDataDir?: Blob
 }
 
 export interface TestApp {
@@ -81,7 +83,7 @@ export async function testApp (t: Teardown, options: TestAppOptions = {}): Promi
   if (TEST_DATABASE_URL) {
     databaseUrl ??= await createPostgresDatabase(t)
   } else if (!databaseUrl) {
-    database = await openDatabase({ kind: 'embedded', dataDir: null }, { loadDataDir: await migratedSnapshot() })
+    database = await openDatabase({ kind: 'embedded', dataDir: null }, { loadDataDir: options.loadDataDir ?? await migratedSnapshot() })
   }
   const config = loadConfig({
     ADMIN_TOKEN,

@@ -86,3 +86,22 @@ t.test('HEAD /llm-config answers with the headers of GET', async (t) => {
   t.equal(head.headers.etag, get.headers.etag)
   t.equal(head.body, '')
 })
+
+t.test('the ETag depends only on the stored state: another replica, or a restart, computes the same', async (t) => {
+  const first = await testApp(t)
+  const write = await first.app.inject({ method: 'PATCH', url: '/llm-config', headers: auth, payload: { provider: 'groq', api_key: 'gsk-1' } })
+  t.equal(write.statusCode, 200)
+
+  let second
+  if (first.databaseUrl) {
+    second = await testApp(t, { databaseUrl: first.databaseUrl }) // a second replica on the same database
+  } else {
+    const database = first.app.database
+    if (database.kind !== 'embedded') throw new Error('expected the embedded database')
+    const dump = await database.pglite.dumpDataDir('none') // the same data, opened by a new process
+    second = await testApp(t, { loadDataDir: dump })
+  }
+  const read = await second.app.inject({ method: 'GET', url: '/llm-config' })
+  t.same(read.json(), write.json())
+  t.equal(read.headers.etag, write.headers.etag)
+})

@@ -1,0 +1,358 @@
+// The real process: dist/server.js started as a child, exactly as `npm start` runs it.
+// Covers what only the process shows: environment errors, persistence across a restart,
+// the generated admin token, graceful shutdown under load, PostgreSQL, and start-up failure.
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { request as httpRequest } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import postgres from 'postgres'
+import t from 'tap'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const serverJs = join(root, 'dist', 'server.js')
+const ADMIN_TOKEN = 'server-test-admin-token-0123456789'
+const GRACE_MS = 10_000 // server.ts: closeWithGrace({ delay: 10_000 })
+
+// Build once, so the test runs what `npm start` would run.
+try {
+  await promisify(execFile)('npm', ['run', 'build', '--silent'], { cwd: root })
+} catch (error) {
+  const { stdout, stderr } = error as { stdout?: string, stderr?: string }
+  throw new Error(`npm run build failed:\n${stdout ?? ''}${stderr ?? ''}`)
+}
+
+interface Teardown { teardown: (fn: () => unknown) => void }
+type Env = Record<string, string | undefined>
+interface Exit { code: number | null, signal: NodeJS.Signals | null }
+interface LogLine { level?: number, msg?: string, [key: string]: unknown }
+
+interface Child {
+  process: ChildProcess
+  stdout: () => string
+  stderr: () => string
+  /** stdout's pino JSON lines, parsed. */
+  logs: () => LogLine[]
+  /** Resolves once the process exited and its output streams closed. */
+  closed: Promise<Exit>
+}
+
+/**
+ * The environment of a child: ours minus the service's own variables (CI may set
+ * DATABASE_URL) and tap's loader and coverage hooks; an undefined value leaves a variable unset.
+ */
+function childEnv (env: Env): NodeJS.ProcessEnv {
+  const own = ['PORT', 'HOST', 'DATABASE_URL', 'DATA_DIR', 'ADMIN_TOKEN', 'LOG_LEVEL', 'NODE_OPTIONS', 'NODE_V8_COVERAGE']
+  const result: NodeJS.ProcessEnv = {}
+  for (const [name, value] of Object.entries(process.env)) {
+    if (!own.includes(name) && !name.startsWith('TAP')) result[name] = value
+  }
+  for (const [name, value] of Object.entries({ PORT: '0', LOG_LEVEL: 'info', ADMIN_TOKEN, ...env })) {
+    if (value !== undefined) result[name] = value
+  }
+  return result
+}
+
+function launch (t: Teardown, env: Env): Child {
+  const child = spawn(process.execPath, [serverJs], { cwd: root, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
+  const closed = new Promise<Exit>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })))
+  t.teardown(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    await closed
+  })
+  const logs = () => stdout.split('\n').filter((line) => line.trim() !== '').map((line): LogLine => {
+    try {
+      return JSON.parse(line) as LogLine
+    } catch {
+      return { msg: line }
+    }
+  })
+  return { process: child, stdout: () => stdout, stderr: () => stderr, logs, closed }
+}
+
+function timeout (ms: number, what: string): { promise: Promise<never>, cancel: () => void } {
+  let timer: NodeJS.Timeout | undefined
+  const promise = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)
+  })
+  return { promise, cancel: () => clearTimeout(timer) }
+}
+
+/** Waits for the process to end on its own (start-up failures). */
+async function exitOf (child: Child, ms = 30_000): Promise<Exit> {
+  const timer = timeout(ms, 'waiting for the process to exit')
+  try {
+    return await Promise.race([child.closed, timer.promise])
+  } finally {
+    timer.cancel()
+  }
+}
+
+interface Server extends Child { url: string }
+
+/** Starts the server on a free port (PORT=0) and waits for pino's "Server listening at" line. */
+async function startServer (t: Teardown, env: Env): Promise<Server> {
+  const child = launch(t, env)
+  const timer = timeout(60_000, 'waiting for "Server listening at"')
+  try {
+    const url = await Promise.race([
+      new Promise<string>((resolve, reject) => {
+        const check = () => {
+          for (const line of child.logs()) {
+            const match = /Server listening at (http:\/\/\S+)/.exec(line.msg ?? '')
+            if (match?.[1]) {
+              child.process.stdout?.off('data', check)
+              return resolve(match[1])
+            }
+          }
+        }
+        child.process.stdout?.on('data', check)
+        check()
+        child.closed.then((exit) => reject(new Error(`server exited (${JSON.stringify(exit)}) before listening:\n${child.stderr()}`)), reject)
+      }),
+      timer.promise
+    ])
+    return { ...child, url }
+  } finally {
+    timer.cancel()
+  }
+}
+
+/** Sends a signal and waits up to the grace delay for the exit. */
+async function stop (server: Child, signal: NodeJS.Signals = 'SIGTERM'): Promise<Exit & { ms: number }> {
+  const started = performance.now()
+  server.process.kill(signal)
+  const exit = await exitOf(server, GRACE_MS)
+  return { ...exit, ms: Math.round(performance.now() - started) }
+}
+
+async function getConfig (server: Server) {
+  const res = await fetch(`${server.url}/llm-config`)
+  return { status: res.status, etag: res.headers.get('etag'), body: await res.json() as Record<string, unknown> }
+}
+
+async function patchConfig (server: Server, token: string, body: Record<string, unknown>) {
+  const res = await fetch(`${server.url}/llm-config`, {
+    method: 'PATCH',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body)
+  })
+  return { status: res.status, etag: res.headers.get('etag'), body: await res.json() as Record<string, unknown> }
+}
+
+t.test('an invalid environment variable stops the process with a message naming it', async (t) => {
+  const secret = 'sh0rt-S3cret' // 12 characters: below ADMIN_TOKEN's minimum of 16
+  const cases: Array<{ name: string, value: string }> = [
+    { name: 'PORT', value: 'abc' },
+    { name: 'LOG_LEVEL', value: 'loud' },
+    { name: 'ADMIN_TOKEN', value: secret }
+  ]
+  for (const { name, value } of cases) {
+    t.test(`${name}=${name === 'ADMIN_TOKEN' ? '<12 characters>' : value}`, async (t) => {
+      const child = launch(t, { DATABASE_URL: 'memory://', [name]: value })
+      const exit = await exitOf(child)
+      t.equal(exit.code, 1, 'exit code 1')
+      t.match(child.stderr(), new RegExp(`Invalid environment variable ${name}: \\S`), 'stderr names the variable')
+      t.notMatch(child.stdout(), /Server listening at/, 'never listened')
+      if (name === 'ADMIN_TOKEN') {
+        t.notOk(child.stderr().includes(secret), 'the token is not on stderr')
+        t.notOk(child.stdout().includes(secret), 'the token is not on stdout')
+      }
+    })
+  }
+})
+
+t.test('the embedded database on DATA_DIR keeps changes and ETag across a restart', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'llm-config-server-test-'))
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }))
+  const env = { DATABASE_URL: undefined, DATA_DIR: dataDir }
+
+  const first = await startServer(t, env)
+  t.ok(first.logs().some((line) => line.msg === 'database ready' && line.database === `embedded (${dataDir})`), 'uses the embedded database on DATA_DIR')
+  const before = await getConfig(first)
+  t.equal(before.status, 200)
+  const newModel = before.body.model_tagger === 'llama3' ? 'mistral' : 'llama3'
+  const patched = await patchConfig(first, ADMIN_TOKEN, { model_tagger: newModel, batch_size: 7 })
+  t.equal(patched.status, 200, 'PATCH 200')
+  t.match(patched.body, { model_tagger: newModel, batch_size: 7 })
+  const afterPatch = await getConfig(first)
+  t.match(afterPatch.body, { model_tagger: newModel, batch_size: 7 })
+  t.equal(afterPatch.etag, patched.etag, 'GET shows the ETag the PATCH returned')
+  t.not(afterPatch.etag, before.etag, 'the write changed the ETag')
+
+  const exit = await stop(first)
+  t.equal(exit.code, 0, 'SIGTERM: exit code 0')
+  t.comment(`first run stopped ${exit.ms} ms after SIGTERM`)
+  const files = await readdir(dataDir)
+  t.ok(files.length > 0, `DATA_DIR holds the database (${files.length} entries)`)
+
+  const second = await startServer(t, env)
+  const afterRestart = await getConfig(second)
+  t.equal(afterRestart.status, 200)
+  t.same(afterRestart.body, afterPatch.body, 'the configuration is unchanged by the restart')
+  t.equal(afterRestart.etag, afterPatch.etag, 'the ETag is the same after the restart')
+  t.equal((await stop(second)).code, 0, 'second run: exit code 0')
+})
+
+t.test('without ADMIN_TOKEN a generated token is logged once and guards writes', async (t) => {
+  const server = await startServer(t, { DATABASE_URL: 'memory://', ADMIN_TOKEN: undefined })
+  const announcement = server.logs().filter((line) => /ADMIN_TOKEN/.test(line.msg ?? ''))
+  t.equal(announcement.length, 1, 'one line announces the generated token')
+  t.equal(announcement[0]?.level, 40, 'at warn level')
+  const token = /(\S+)\s*$/.exec(announcement[0]?.msg ?? '')?.[1] ?? ''
+  t.ok(token.length >= 16, 'the line ends with the token')
+
+  const before = await getConfig(server)
+  const wrong = await patchConfig(server, `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`, { batch_size: 3 })
+  t.equal(wrong.status, 401, 'a wrong token: 401')
+  t.same((await getConfig(server)).body, before.body, 'the rejected PATCH changed nothing')
+  const right = await patchConfig(server, token, { batch_size: 3 })
+  t.equal(right.status, 200, 'the generated token: 200')
+  t.match(right.body, { batch_size: 3 })
+
+  t.equal((await stop(server)).code, 0, 'exit code 0')
+  const output = `${server.stdout()}\n${server.stderr()}`.split('\n')
+  t.equal(output.filter((line) => line.includes(token)).length, 1, 'the token appears in exactly one line of all output')
+})
+
+type Outcome =
+  | { kind: 'response', status: number, body: string, contentLength: number, complete: boolean }
+  | { kind: 'refused', code: string } // no byte of a response arrived
+  | { kind: 'broken', detail: string } // the connection failed during the response
+
+/** GET on a connection of its own (no keep-alive), recording exactly how it ended. */
+function getOnNewConnection (url: string): Promise<Outcome> {
+  return new Promise((resolve) => {
+    let responded = false
+    const req = httpRequest(`${url}/llm-config`, { agent: false }, (res) => {
+      responded = true
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => { body += chunk })
+      res.on('error', (error) => resolve({ kind: 'broken', detail: `${(error as NodeJS.ErrnoException).code ?? error.message} after ${body.length} bytes` }))
+      res.on('end', () => resolve({
+        kind: 'response',
+        status: res.statusCode ?? 0,
+        body,
+        contentLength: Number(res.headers['content-length']),
+        complete: res.complete
+      }))
+    })
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      resolve(responded ? { kind: 'broken', detail: error.code ?? error.message } : { kind: 'refused', code: error.code ?? error.message })
+    })
+    req.end()
+  })
+}
+
+t.test('SIGTERM during a burst of requests: each one completes or is refused, and the process exits 0', async (t) => {
+  const server = await startServer(t, { DATABASE_URL: 'memory://' })
+  t.equal((await getConfig(server)).status, 200, 'warm: first GET 200')
+
+  let signalled = false
+  const firstWave = Array.from({ length: 50 }, () => getOnNewConnection(server.url).then((outcome) => {
+    // Signal as soon as requests are demonstrably being served, with most still in flight.
+    if (!signalled && outcome.kind === 'response' && outcome.status === 200) {
+      signalled = true
+      server.process.kill('SIGTERM')
+    }
+    return outcome
+  }))
+  await Promise.race(firstWave)
+  const signalledAt = performance.now()
+  if (!signalled) {
+    signalled = true
+    server.process.kill('SIGTERM')
+  }
+  // More requests while the server is closing: 503 or refused, never half an answer.
+  const secondWave = Array.from({ length: 50 }, () => getOnNewConnection(server.url))
+  const outcomes = await Promise.all([...firstWave, ...secondWave])
+  const exit = await exitOf(server, GRACE_MS)
+  const exitMs = Math.round(performance.now() - signalledAt)
+
+  const counts: Record<string, number> = {}
+  const bad: string[] = []
+  for (const outcome of outcomes) {
+    let key: string
+    if (outcome.kind === 'response') {
+      key = String(outcome.status)
+      const whole = outcome.complete && Buffer.byteLength(outcome.body) === outcome.contentLength
+      if (!whole) bad.push(`truncated ${outcome.status}: ${Buffer.byteLength(outcome.body)} of ${outcome.contentLength} bytes`)
+      else if (outcome.status === 200) {
+        if ((JSON.parse(outcome.body) as { provider?: unknown }).provider !== 'local') bad.push('200 without the configuration')
+      } else if (outcome.status !== 503) bad.push(`status ${outcome.status}`)
+    } else if (outcome.kind === 'refused') {
+      key = outcome.code
+      // ECONNREFUSED: the port was closed. ECONNRESET with no response byte: the connection
+      // was accepted by the kernel but closed unread when the server stopped (a GET is safe to retry).
+      if (outcome.code !== 'ECONNREFUSED' && outcome.code !== 'ECONNRESET') bad.push(`refused with ${outcome.code}`)
+    } else {
+      key = 'broken'
+      bad.push(`broken mid-response: ${outcome.detail}`)
+    }
+    counts[key] = (counts[key] ?? 0) + 1
+  }
+  t.comment(`outcomes of ${outcomes.length} requests: ${JSON.stringify(counts)}; exit ${exitMs} ms after SIGTERM`)
+  t.same(bad, [], 'no truncated response, no failure mid-response, no other status')
+  t.ok((counts['200'] ?? 0) > 0, 'requests were served')
+  t.equal(exit.code, 0, 'exit code 0')
+  t.equal(exit.signal, null, 'exited by itself, not killed by the signal')
+  t.ok(server.logs().some((line) => line.msg === 'shutting down' && line.signal === 'SIGTERM'), 'logged the shutdown')
+})
+
+t.test('PostgreSQL: a fresh database is migrated and served', async (t) => {
+  const adminUrl = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres'
+  const name = `llm_config_server_test_${process.pid}_${randomBytes(4).toString('hex')}`
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} })
+  await admin.unsafe(`create database "${name}"`)
+  t.teardown(async () => {
+    await admin.unsafe(`drop database if exists "${name}" with (force)`)
+    await admin.end()
+  })
+  const url = new URL(adminUrl)
+  url.pathname = `/${name}`
+
+  const started = performance.now()
+  const server = await startServer(t, { DATABASE_URL: url.toString() })
+  const listeningMs = performance.now() - started
+  const res = await getConfig(server)
+  const firstGetMs = performance.now() - started
+  t.comment(`PostgreSQL: spawn → listening ${Math.round(listeningMs)} ms, spawn → first GET 200 ${Math.round(firstGetMs)} ms`)
+  t.equal(res.status, 200)
+  t.match(res.body, { id: Number, provider: 'local' })
+  t.match(res.etag, /^"[A-Za-z0-9_-]+"$/, 'strong ETag')
+  t.ok(server.logs().some((line) => line.msg === 'database ready' && line.database === 'postgres'), 'uses PostgreSQL')
+
+  const db = postgres(url.toString(), { max: 1, onnotice: () => {} })
+  t.teardown(() => db.end())
+  const rows = await db`select provider from llm_config`
+  t.same(rows.map((row) => row.provider), ['local'], 'migrated and seeded with one configuration row')
+
+  t.equal((await stop(server)).code, 0, 'exit code 0')
+})
+
+t.test('an unreachable database stops the process without printing the connection string', async (t) => {
+  for (const databaseUrl of [
+    'postgres://postgres@127.0.0.1:1/nowhere',
+    'postgres://llm_user:pa55-w0rd-xyz@127.0.0.1:1/nowhere'
+  ]) {
+    t.test(databaseUrl.replace(/:[^:@/]+@/, ':***@'), async (t) => {
+      const child = launch(t, { DATABASE_URL: databaseUrl })
+      const exit = await exitOf(child)
+      t.not(exit.code, 0, `exit code non-zero (${exit.code})`)
+      t.not(exit.code, null, 'exited by itself')
+      const output = `${child.stdout()}${child.stderr()}`
+      t.match(child.stderr(), /\S/, 'says something on stderr')
+      t.notOk(output.includes(databaseUrl), 'the connection string is not printed')
+      t.notOk(output.includes('pa55-w0rd-xyz'), 'no password is printed')
+      t.notOk(output.includes('127.0.0.1:1/nowhere'), 'no part of the connection string is printed')
+    })
+  }
+})
