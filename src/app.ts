@@ -1,17 +1,29 @@
 // The whole service as one Fastify instance, built the same way for the server and the tests.
-import Fastify, { type FastifyServerOptions } from 'fastify'
+import cors from '@fastify/cors'
+import helmet from '@fastify/helmet'
+import rateLimit from '@fastify/rate-limit'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyServerOptions } from 'fastify'
 import type { Config } from './config.js'
 import type { Database } from './db/client.js'
+import { createLlmConfigRepository, type LlmConfigRepository } from './llm-config/repository.js'
 import llmConfigRoutes from './llm-config/routes.js'
-import { LlmConfig, LlmConfigInput, Problem } from './llm-config/schemas.js'
+import { Credentials, LlmConfig, LlmConfigInput, Problem } from './llm-config/schemas.js'
 import auth from './plugins/auth.js'
 import database from './plugins/database.js'
 import errors from './plugins/errors.js'
 import health from './plugins/health.js'
 import jsonBody from './plugins/json-body.js'
+import secrets from './plugins/secrets.js'
 import swagger from './plugins/swagger.js'
 import { FORMATS, buildValidator } from './plugins/validation.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    llmConfig: LlmConfigRepository
+    config: Config
+  }
+}
 
 export interface BuildOptions {
   /** An already open database instead of opening config.database (tests use migrated snapshots). */
@@ -22,11 +34,16 @@ export interface BuildOptions {
 
 export const BODY_LIMIT = 1024 * 1024 // 1 MiB
 
+// No secret reaches a log line: nothing logs these today, and nothing ever should.
+export const REDACTED_PATHS = [
+  'req.headers.authorization', 'req.headers.cookie', 'headers.authorization',
+  'api_key', '*.api_key', 'token', '*.token', 'authorization', '*.authorization'
+]
+
 export async function buildApp (config: Config, options: BuildOptions = {}) {
   const logger: FastifyServerOptions['logger'] = {
     level: config.logLevel,
-    // Belt and braces: nothing logs these today, and nothing ever should.
-    redact: { paths: ['req.headers.authorization', 'headers.authorization', '*.api_key', 'api_key'], censor: '[redacted]' },
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     ...(options.logStream ? { stream: options.logStream } : {})
   }
   const app = Fastify({
@@ -37,16 +54,33 @@ export async function buildApp (config: Config, options: BuildOptions = {}) {
     requestTimeout: 30_000,
     schemaController: { compilersFactory: { buildValidator: buildValidator as never } },
     // fast-json-stringify validates anyOf branches with its own Ajv: teach it our formats too.
-    serializerOpts: { ajv: { formats: Object.fromEntries(Object.entries(FORMATS).map(([name, format]) => [name, format.validate])) } },
+    serializerOpts: { ajv: { formats: Object.fromEntries(Object.entries(FORMATS).map(([name, format]) => [name, format.validate])) } }
   }).withTypeProvider<TypeBoxTypeProvider>()
+  app.decorate('config', { getter: () => config })
 
-  for (const schema of [LlmConfig, LlmConfigInput, Problem]) app.addSchema(schema)
+  for (const schema of [LlmConfig, LlmConfigInput, Credentials, Problem]) app.addSchema(schema)
 
   await app.register(errors)
   await app.register(jsonBody)
-  await app.register(swagger)
+  await app.register(helmet)
+  // Closed unless CORS_ORIGINS names the browser origins allowed to call the API.
+  await app.register(cors, {
+    origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
+    methods: ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: ['authorization', 'content-type', 'if-match', 'if-none-match'],
+    exposedHeaders: ['etag', 'retry-after']
+  })
+  // Limits are per route (writes) and per failed authentication (plugins/auth.ts).
+  await app.register(rateLimit, { global: false })
+  if (config.docsEnabled) await app.register(swagger)
   await app.register(database, { target: config.database, database: options.database })
-  await app.register(auth, { adminToken: config.adminToken })
+  await app.register(secrets, { config })
+  const repository = createLlmConfigRepository(app.database.db, { keyring: app.keyring, deadlineMs: config.databaseDeadlineMs })
+  app.decorate('llmConfig', { getter: () => repository })
+  if (await repository.rotate({ plaintextOnly: true }) === 'encrypted-plaintext') {
+    app.log.warn('The stored API key was plaintext (written before encryption at rest): it is now encrypted.')
+  }
+  await app.register(auth, { tokens: config.tokens, authFailuresPerMinute: config.rateLimits.authFailuresPerMinute, dataDir: config.dataDir })
   await app.register(health)
   await app.register(llmConfigRoutes)
   return app

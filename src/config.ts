@@ -2,10 +2,12 @@
 // TypeBox schema, into a typed Config that is passed down from there.
 import { Type, type Static } from 'typebox'
 import { Value } from 'typebox/value'
+import { ConfigError, parseKeyList, parseTokenList, type Role, type TokenEntry } from './config-lists.js'
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 const Env = Type.Object({
+  NODE_ENV: Type.Enum(['development', 'production', 'test'], { default: 'development' }),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
   HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
   DATABASE_URL: Type.String({
@@ -13,26 +15,49 @@ const Env = Type.Object({
     description: 'postgres://… for PostgreSQL, memory:// for an in-memory embedded database, unset for an embedded database under DATA_DIR'
   }),
   DATA_DIR: Type.String({ minLength: 1, default: './data' }),
-  ADMIN_TOKEN: Type.String({ minLength: 16, description: 'bearer token for writes; generated at start when unset' }),
+  ADMIN_TOKEN: Type.String({ minLength: 16, description: 'one admin token, named "admin"' }),
+  ADMIN_TOKENS: Type.String({ description: 'name:token,name:token' }),
+  READER_TOKENS: Type.String(),
+  CONSUMER_TOKENS: Type.String(),
+  ENCRYPTION_KEY: Type.String({ description: '32 random bytes, base64' }),
+  ENCRYPTION_KEYS_OLD: Type.String({ description: 'earlier ENCRYPTION_KEYs, comma-separated: still decrypt' }),
+  CORS_ORIGINS: Type.String({ description: 'origins allowed to call the API from a browser, comma-separated' }),
+  DOCS_ENABLED: Type.Boolean({ default: true }),
+  WRITE_RATE_LIMIT: Type.Integer({ minimum: 1, default: 60, description: 'writes per minute per client address' }),
+  AUTH_FAILURE_LIMIT: Type.Integer({ minimum: 1, default: 20, description: 'failed authentications per minute per client address' }),
+  DATABASE_DEADLINE_MS: Type.Integer({ minimum: 10, maximum: 600_000, default: 2000, description: 'deadline of a request\'s database work' }),
   LOG_LEVEL: Type.Enum(logLevels, { default: 'info' })
-}, { required: ['PORT', 'HOST', 'DATA_DIR', 'LOG_LEVEL'] })
+}, { required: ['NODE_ENV', 'PORT', 'HOST', 'DATA_DIR', 'DOCS_ENABLED', 'WRITE_RATE_LIMIT', 'AUTH_FAILURE_LIMIT', 'DATABASE_DEADLINE_MS', 'LOG_LEVEL'] })
 
 export type DatabaseTarget =
   | { kind: 'postgres', url: string }
   | { kind: 'embedded', dataDir: string | null } // null: in memory
 
+export type { Role, TokenEntry }
+
 export interface Config {
+  production: boolean
   port: number
   host: string
   database: DatabaseTarget
-  /** Undefined when ADMIN_TOKEN is unset: the app then generates one at start. */
-  adminToken: string | undefined
+  dataDir: string
+  /** Every configured bearer token with its name and role. Empty: the app generates an admin token. */
+  tokens: TokenEntry[]
+  encryption: {
+    /** Undefined when ENCRYPTION_KEY is unset (refused in production; a key file in development). */
+    key: Buffer | undefined
+    oldKeys: Buffer[]
+  }
+  corsOrigins: string[]
+  docsEnabled: boolean
+  rateLimits: { writesPerMinute: number, authFailuresPerMinute: number }
+  databaseDeadlineMs: number
   logLevel: string
 }
 
-export class ConfigError extends Error {}
+export { ConfigError }
 
-/** Parses the environment; throws a ConfigError naming the offending variable. */
+/** Parses the environment; throws a ConfigError naming the offending variable, never its value. */
 export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   // An empty variable means "not set" (docker-compose passes `VAR=` through as empty).
   const raw: Record<string, unknown> = {}
@@ -44,18 +69,53 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   const [error] = Value.Errors(Env, parsed)
   if (error) {
     const name = error.instancePath.slice(1) || String(Object.values(error.params ?? {})[0] ?? '')
-    // Never echo the value: ADMIN_TOKEN and DATABASE_URL can hold secrets.
     const allowed = 'allowedValues' in error.params ? ` (${(error.params.allowedValues as unknown[]).join(', ')})` : ''
     throw new ConfigError(`Invalid environment variable ${name}: ${error.message}${allowed}`)
   }
-  const env_ = parsed as Static<typeof Env>
-  return {
-    port: env_.PORT,
-    host: env_.HOST,
-    database: databaseTarget(env_.DATABASE_URL, env_.DATA_DIR),
-    adminToken: env_.ADMIN_TOKEN,
-    logLevel: env_.LOG_LEVEL
+  const vars = parsed as Static<typeof Env>
+  const production = vars.NODE_ENV === 'production'
+  const encryptionKey = vars.ENCRYPTION_KEY === undefined ? undefined : parseKeyList('ENCRYPTION_KEY', vars.ENCRYPTION_KEY)
+  if (encryptionKey !== undefined && encryptionKey.length !== 1) {
+    throw new ConfigError('Invalid environment variable ENCRYPTION_KEY: must be one key (earlier keys go in ENCRYPTION_KEYS_OLD)')
   }
+  if (production && encryptionKey === undefined) {
+    throw new ConfigError('ENCRYPTION_KEY is required when NODE_ENV=production: the API key is stored encrypted with it. ' +
+      'Generate one with: node -e "console.log(require(\'crypto\').randomBytes(32).toString(\'base64\'))"')
+  }
+  return {
+    production,
+    port: vars.PORT,
+    host: vars.HOST,
+    database: databaseTarget(vars.DATABASE_URL, vars.DATA_DIR),
+    dataDir: vars.DATA_DIR,
+    tokens: tokens(vars),
+    encryption: {
+      key: encryptionKey?.[0],
+      oldKeys: vars.ENCRYPTION_KEYS_OLD === undefined ? [] : parseKeyList('ENCRYPTION_KEYS_OLD', vars.ENCRYPTION_KEYS_OLD)
+    },
+    corsOrigins: vars.CORS_ORIGINS === undefined ? [] : vars.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
+    docsEnabled: vars.DOCS_ENABLED,
+    rateLimits: { writesPerMinute: vars.WRITE_RATE_LIMIT, authFailuresPerMinute: vars.AUTH_FAILURE_LIMIT },
+    databaseDeadlineMs: vars.DATABASE_DEADLINE_MS,
+    logLevel: vars.LOG_LEVEL
+  }
+}
+
+function tokens (vars: Static<typeof Env>): TokenEntry[] {
+  const entries: TokenEntry[] = [
+    // ADMIN_TOKEN (the core service's single token) is one admin token named "admin".
+    ...(vars.ADMIN_TOKEN === undefined ? [] : [{ name: 'admin', role: 'admin' as const, token: vars.ADMIN_TOKEN }]),
+    ...parseTokenList('ADMIN_TOKENS', 'admin', vars.ADMIN_TOKENS),
+    ...parseTokenList('READER_TOKENS', 'reader', vars.READER_TOKENS),
+    ...parseTokenList('CONSUMER_TOKENS', 'consumer', vars.CONSUMER_TOKENS)
+  ]
+  const seen = new Set<string>()
+  for (const entry of entries) {
+    // One token, one identity: otherwise a write could not be attributed.
+    if (seen.has(entry.token)) throw new ConfigError(`Token "${entry.name}" (${entry.role}) uses a token value that is configured twice`)
+    seen.add(entry.token)
+  }
+  return entries
 }
 
 function databaseTarget (url: string | undefined, dataDir: string): DatabaseTarget {

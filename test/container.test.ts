@@ -96,6 +96,8 @@ t.test('docker-compose.yml: postgres, then a one-shot migration, then the api', 
   t.equal(environment(migrate).DATABASE_URL, environment(api).DATABASE_URL, 'migrate and api use one database')
   const adminToken = /^\$\{ADMIN_TOKEN:-(.+)\}$/.exec(environment(api).ADMIN_TOKEN ?? '')
   t.ok(adminToken, 'ADMIN_TOKEN comes from the environment, with a default')
+  const encryptionKey = /^\$\{ENCRYPTION_KEY:-(.+)\}$/.exec(environment(api).ENCRYPTION_KEY ?? '')
+  t.equal(Buffer.from(encryptionKey?.[1] ?? '', 'base64').length, 32, 'ENCRYPTION_KEY comes from the environment, with a 32-byte development default')
   t.ok((adminToken?.[1] ?? '').length >= 16, 'the default is long enough for the service to accept it')
   t.ok(((api.ports ?? []) as unknown[]).some((port) => port === '3000:3000' ||
     (typeof port === 'object' && port !== null && 'published' in port && Number(port.published) === 3000)), 'port 3000 published')
@@ -191,6 +193,7 @@ t.test('the Dockerfile steps build a service that starts, serves and stops clean
     PORT: String(port),
     DATA_DIR: join(image, 'data'),
     ADMIN_TOKEN: randomBytes(24).toString('base64url'),
+    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     DATABASE_URL: databaseUrl.href
   }
   const [command = '', ...args] = jsonArgs(all(final, 'CMD').at(-1) ?? '[]')

@@ -4,7 +4,7 @@
 // and migrating a PGlite instance from scratch takes seconds; loading a dump does not).
 import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { readFile, rename, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
@@ -16,6 +16,7 @@ import { migrateDatabase, migrationsFolder } from '../src/db/migrate.js'
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789'
 export const auth = { authorization: `Bearer ${ADMIN_TOKEN}` }
+export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64')
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || undefined
 export const backend = TEST_DATABASE_URL ? 'postgres' : 'embedded'
 
@@ -85,8 +86,15 @@ export async function testApp (t: Teardown, options: TestAppOptions = {}): Promi
   } else if (!databaseUrl) {
     database = await openDatabase({ kind: 'embedded', dataDir: null }, { loadDataDir: options.loadDataDir ?? await migratedSnapshot() })
   }
+  const dataDir = await mkdtemp(join(tmpdir(), 'llm-config-test-data-'))
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }))
   const config = loadConfig({
     ADMIN_TOKEN,
+    ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+    DATA_DIR: dataDir,
+    // Tests make many writes from one address; the limits have tests of their own.
+    WRITE_RATE_LIMIT: '1000000',
+    AUTH_FAILURE_LIMIT: '1000000',
     LOG_LEVEL: options.captureLogs ? 'info' : 'silent',
     DATABASE_URL: databaseUrl ?? 'memory://',
     ...options.env

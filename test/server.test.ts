@@ -3,7 +3,7 @@
 // the generated admin token, graceful shutdown under load, PostgreSQL, and start-up failure.
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -45,7 +45,9 @@ interface Child {
  * DATABASE_URL) and tap's loader and coverage hooks; an undefined value leaves a variable unset.
  */
 function childEnv (env: Env): NodeJS.ProcessEnv {
-  const own = ['PORT', 'HOST', 'DATABASE_URL', 'DATA_DIR', 'ADMIN_TOKEN', 'LOG_LEVEL', 'NODE_OPTIONS', 'NODE_V8_COVERAGE']
+  const own = ['PORT', 'HOST', 'DATABASE_URL', 'DATA_DIR', 'ADMIN_TOKEN', 'LOG_LEVEL', 'NODE_OPTIONS', 'NODE_V8_COVERAGE', 'NODE_ENV',
+    'ENCRYPTION_KEY', 'ENCRYPTION_KEYS_OLD', 'ADMIN_TOKENS', 'READER_TOKENS', 'CONSUMER_TOKENS', 'CORS_ORIGINS', 'DOCS_ENABLED',
+    'WRITE_RATE_LIMIT', 'AUTH_FAILURE_LIMIT', 'DATABASE_DEADLINE_MS']
   const result: NodeJS.ProcessEnv = {}
   for (const [name, value] of Object.entries(process.env)) {
     if (!own.includes(name) && !name.startsWith('TAP')) result[name] = value
@@ -201,13 +203,17 @@ t.test('the embedded database on DATA_DIR keeps changes and ETag across a restar
   t.equal((await stop(second)).code, 0, 'second run: exit code 0')
 })
 
-t.test('without ADMIN_TOKEN a generated token is logged once and guards writes', async (t) => {
-  const server = await startServer(t, { DATABASE_URL: 'memory://', ADMIN_TOKEN: undefined })
-  const announcement = server.logs().filter((line) => /ADMIN_TOKEN/.test(line.msg ?? ''))
-  t.equal(announcement.length, 1, 'one line announces the generated token')
+t.test('without any token, a generated admin token goes to a 0600 file (never a log line) and guards writes', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'llm-config-server-test-'))
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }))
+  const server = await startServer(t, { DATABASE_URL: 'memory://', ADMIN_TOKEN: undefined, DATA_DIR: dataDir })
+  const tokenFile = join(dataDir, 'admin-token')
+  const announcement = server.logs().filter((line) => (line.msg ?? '').includes(tokenFile))
+  t.equal(announcement.length, 1, 'one line says where the generated token is')
   t.equal(announcement[0]?.level, 40, 'at warn level')
-  const token = /(\S+)\s*$/.exec(announcement[0]?.msg ?? '')?.[1] ?? ''
-  t.ok(token.length >= 16, 'the line ends with the token')
+  const token = (await readFile(tokenFile, 'utf8')).trim()
+  t.ok(token.length >= 16, 'the file holds the token')
+  t.equal((await stat(tokenFile)).mode & 0o777, 0o600, 'readable by the service\'s user only')
 
   const before = await getConfig(server)
   const wrong = await patchConfig(server, `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`, { batch_size: 3 })
@@ -218,8 +224,35 @@ t.test('without ADMIN_TOKEN a generated token is logged once and guards writes',
   t.match(right.body, { batch_size: 3 })
 
   t.equal((await stop(server)).code, 0, 'exit code 0')
-  const output = `${server.stdout()}\n${server.stderr()}`.split('\n')
-  t.equal(output.filter((line) => line.includes(token)).length, 1, 'the token appears in exactly one line of all output')
+  t.notOk(`${server.stdout()}\n${server.stderr()}`.includes(token), 'the token appears in no line of output')
+})
+
+t.test('NODE_ENV=production without ENCRYPTION_KEY refuses to start, saying why', async (t) => {
+  const child = launch(t, { DATABASE_URL: 'memory://', NODE_ENV: 'production', ENCRYPTION_KEY: undefined })
+  const exit = await exitOf(child)
+  t.equal(exit.code, 1)
+  t.match(child.stderr(), /ENCRYPTION_KEY is required when NODE_ENV=production/)
+  t.notMatch(child.stdout(), /Server listening at/)
+})
+
+t.test('in development on the embedded database, a key file is generated once under DATA_DIR', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'llm-config-server-test-'))
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }))
+  const env = { DATABASE_URL: undefined, DATA_DIR: dataDir, ENCRYPTION_KEY: undefined }
+  const first = await startServer(t, env)
+  const keyFile = join(dataDir, 'encryption.key')
+  t.equal((await stat(keyFile)).mode & 0o777, 0o600, 'the key file is mode 0600')
+  t.ok(first.logs().some((line) => line.level === 40 && (line.msg ?? '').includes(`generated a key in ${keyFile}`)), 'and the log says so')
+  const key = await readFile(keyFile, 'utf8')
+  t.equal(Buffer.from(key.trim(), 'base64').length, 32, 'a 32-byte key')
+  t.equal((await patchConfig(first, ADMIN_TOKEN, { api_key: 'sk-dev-key-persisted-9876' })).status, 200)
+  t.equal((await stop(first)).code, 0)
+
+  const second = await startServer(t, env)
+  t.equal(await readFile(keyFile, 'utf8'), key, 'the same key on the next start')
+  const revealed = await fetch(`${second.url}/llm-config/credentials`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
+  t.same(await revealed.json(), { api_key: 'sk-dev-key-persisted-9876' }, 'the key stored by the first run decrypts in the second')
+  t.equal((await stop(second)).code, 0)
 })
 
 type Outcome =

@@ -8,7 +8,11 @@ import { boolean, doublePrecision, index, integer, pgTable, serial, timestamp, v
 export const llmConfig = pgTable('llm_config', {
   id: serial('id').primaryKey(),
   provider: varchar('provider', { length: 50, enum: PROVIDERS }).notNull().default('local'),
-  api_key: varchar('api_key', { length: 255 }),
+  // AES-256-GCM ciphertext (llm-config/secrets.ts): 255 characters of key, up to 4 bytes each,
+  // plus nonce, tag, base64 and the format's prefix fit in 2048.
+  api_key: varchar('api_key', { length: 2048 }),
+  // The last characters of the key, kept apart so reads never need to decrypt.
+  api_key_hint: varchar('api_key_hint', { length: 16 }),
   api_url: varchar('api_url', { length: 255 }),
   model_tagger: varchar('model_tagger', { length: 100 }).notNull().default('phi3'),
   model_enricher: varchar('model_enricher', { length: 100 }).notNull().default('llama3'),

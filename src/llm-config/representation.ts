@@ -4,10 +4,11 @@ import type { LlmConfigRow } from '../db/schema.js'
 import type { LlmConfig } from './schemas.js'
 
 export function toPublic (row: LlmConfigRow): LlmConfig {
-  const { api_key: apiKey, created_at: createdAt, updated_at: updatedAt, ...rest } = row
+  const { api_key: apiKey, api_key_hint: apiKeyHint, created_at: createdAt, updated_at: updatedAt, ...rest } = row
   return {
     ...rest,
     api_key_set: apiKey !== null,
+    api_key_hint: apiKey === null ? null : apiKeyHint,
     created_at: createdAt.toISOString(),
     updated_at: updatedAt.toISOString()
   }

@@ -1,23 +1,29 @@
-// GET/PUT/PATCH/DELETE /llm-config: declarations first, handlers short (parse → repository → reply).
+// /llm-config and /llm-config/credentials: declarations first, handlers short
+// (parse → repository → reply). Who may call what is declared in `config.access` (plugins/auth.ts).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { PROBLEM_TYPES, sendProblem } from '../plugins/errors.js'
 import { ifMatchHolds, ifNoneMatchHolds } from './conditional-requests.js'
-import { createLlmConfigRepository, type WriteKind } from './repository.js'
-import { LlmConfig, LlmConfigInput, problemResponse, ref } from './schemas.js'
+import type { WriteKind } from './repository.js'
+import { Credentials, LlmConfig, LlmConfigInput, problemResponse as problem, ref } from './schemas.js'
 
-const problem = problemResponse
+const authResponses = {
+  401: problem('Missing or unknown bearer token'),
+  403: problem('The token\'s role does not allow this'),
+  429: problem('Too many failed authentications (or writes) from this address; see Retry-After')
+}
 
 const writeResponses = {
   200: { ...ref(LlmConfig), description: 'The configuration as stored after the write' },
   400: problem('Malformed JSON, a forbidden key, or a body that does not match LlmConfigInput'),
-  401: problem('Missing or invalid bearer token'),
+  ...authResponses,
   412: problem('If-Match does not match the current ETag: the configuration changed since it was read'),
   413: problem('Body larger than 1 MiB'),
   415: problem('Content type is not JSON'),
   422: problem('The resulting configuration breaks a rule (backup_model needs a backup_provider)'),
-  500: problem('Unexpected error')
+  500: problem('Unexpected error'),
+  503: problem('The database did not answer in time; see Retry-After')
 }
 
 const IfMatch = Type.Object({
@@ -25,19 +31,26 @@ const IfMatch = Type.Object({
 })
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
-  const repository = createLlmConfigRepository(app.database.db)
+  const repository = app.llmConfig
+  const bearer = [{ bearerAuth: [] }]
+  const writeRateLimit = { max: app.config.rateLimits.writesPerMinute, timeWindow: 60_000 }
 
   app.get('/llm-config', {
+    config: { access: 'read' },
     schema: {
       tags: ['llm-config'],
       summary: 'Read the configuration',
-      description: 'Every setting, without the API key (api_key_set tells whether one is stored). Conditional with If-None-Match.',
+      description: 'Every setting, without the API key (api_key_set and api_key_hint describe it). Conditional with If-None-Match. ' +
+        'Open until READER_TOKENS is configured; then any token may read.',
       operationId: 'getLlmConfig',
+      security: [{}, ...bearer],
       headers: Type.Object({ 'if-none-match': Type.Optional(Type.String({ description: 'A previously received ETag' })) }),
       response: {
         200: { ...ref(LlmConfig), description: 'The configuration; its ETag header identifies this state' },
         304: { description: 'Not modified: the If-None-Match ETag is still current', type: 'null' },
-        500: problem('Unexpected error')
+        ...authResponses,
+        500: problem('Unexpected error'),
+        503: problem('The database did not answer in time; see Retry-After')
       }
     }
   }, async (request, reply) => {
@@ -46,6 +59,28 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const ifNoneMatch = request.headers['if-none-match']
     if (ifNoneMatch !== undefined && !ifNoneMatchHolds(ifNoneMatch, etag)) return reply.code(304).send(null)
     return config
+  })
+
+  app.get('/llm-config/credentials', {
+    config: { access: 'reveal' },
+    schema: {
+      tags: ['llm-config'],
+      summary: 'Reveal the API key',
+      description: 'The plaintext API key, for admin and consumer tokens (the workers that call the provider). Every reveal is logged with the token\'s name.',
+      operationId: 'getLlmConfigCredentials',
+      security: bearer,
+      response: {
+        200: { ...ref(Credentials), description: 'The key (null when none is stored); never cached' },
+        ...authResponses,
+        500: problem('The stored key cannot be decrypted with the configured encryption keys (fails closed), or an unexpected error'),
+        503: problem('The database did not answer in time; see Retry-After')
+      }
+    }
+  }, async (request, reply) => {
+    reply.header('cache-control', 'no-store')
+    const apiKey = await repository.readApiKey()
+    request.log.info({ token: request.principal.name, role: request.principal.role }, 'API key revealed')
+    return { api_key: apiKey }
   })
 
   // The body was validated against LlmConfigInput by the route schema (absent for DELETE).
@@ -58,6 +93,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     })
     switch (result.outcome) {
       case 'written':
+        request.log.info({ token: request.principal.name, kind }, 'configuration written')
         return reply.header('etag', result.etag).send(result.config)
       case 'precondition-failed':
         return sendProblem(reply, {
@@ -82,38 +118,38 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     summary,
     description,
     operationId,
-    security: [{ bearerAuth: [] }],
+    security: bearer,
     headers: IfMatch,
     response: writeResponses
   })
 
   app.put('/llm-config', {
-    onRequest: app.requireAdmin, // before the body is parsed or validated
+    config: { access: 'write', rateLimit: writeRateLimit },
     // A merge patch sent with PUT would reset every setting it leaves out: refuse it.
     preValidation: async (request, reply) => {
       if (!request.headers['content-type']?.startsWith('application/merge-patch+json')) return
       return sendProblem(reply, { status: 415, detail: 'PUT takes application/json; send a merge patch with PATCH.' })
     },
     schema: {
-      consumes: ['application/json'],
       ...writeSchema('replaceLlmConfig', 'Replace the configuration',
         'Given settings take the given values; settings left out return to their defaults. api_key: a string sets it, null clears it, absent keeps it.'),
+      consumes: ['application/json'],
       body: ref(LlmConfigInput)
     }
   }, write('replace'))
 
   app.patch('/llm-config', {
-    onRequest: app.requireAdmin, // before the body is parsed or validated
+    config: { access: 'write', rateLimit: writeRateLimit },
     schema: {
-      consumes: ['application/merge-patch+json', 'application/json'],
       ...writeSchema('updateLlmConfig', 'Update some settings (JSON Merge Patch)',
         'RFC 7396 merge patch (application/merge-patch+json or application/json): only the given settings change; null clears a nullable setting.'),
+      consumes: ['application/merge-patch+json', 'application/json'],
       body: ref(LlmConfigInput)
     }
   }, write('merge'))
 
   app.delete('/llm-config', {
-    onRequest: app.requireAdmin, // before the body is parsed or validated
+    config: { access: 'write', rateLimit: writeRateLimit },
     schema: writeSchema('resetLlmConfig', 'Reset the configuration to its defaults',
       'Every setting returns to its default and the API key is cleared.')
   }, write('reset'))

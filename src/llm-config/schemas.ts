@@ -1,10 +1,10 @@
 // TypeBox schemas: the single source of validation, TypeScript types and the OpenAPI document.
 // Field names are the original table's column names (snake_case on the wire, as in SQL).
 // Defaults are deliberately absent: the database's column defaults are the only source.
-import { Type, type Static, type TSchema } from 'typebox'
+import { Type, type Static, type TSchema, type TSchemaOptions } from 'typebox'
 import { PROVIDERS } from './providers.js'
 
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
+const Nullable = <T extends TSchema>(schema: T, options?: TSchemaOptions) => Type.Union([schema, Type.Null()], options)
 
 const Provider = (description: string) => Type.Enum(PROVIDERS, { description })
 const ModelName = (description: string) => Type.String({ minLength: 1, maxLength: 100, description })
@@ -39,6 +39,9 @@ export const SETTING_NAMES = Object.keys(settings) as SettingName[]
 const readOnly = {
   id: Type.Integer({ readOnly: true }),
   api_key_set: Type.Boolean({ readOnly: true, description: 'Whether an API key is stored (the key itself is never returned)' }),
+  api_key_hint: Nullable(Type.String({ maxLength: 16 }), {
+    readOnly: true, description: 'The last 4 characters of the stored key (…WXYZ; … alone for keys under 12 characters), or null', examples: ['…WXYZ']
+  }),
   created_at: Type.String({ format: 'date-time', readOnly: true }),
   updated_at: Type.String({ format: 'date-time', readOnly: true })
 }
@@ -47,6 +50,7 @@ export const LlmConfig = Type.Object({
   id: readOnly.id,
   ...settings,
   api_key_set: readOnly.api_key_set,
+  api_key_hint: readOnly.api_key_hint,
   created_at: readOnly.created_at,
   updated_at: readOnly.updated_at
 }, {
@@ -59,15 +63,24 @@ export type LlmConfig = Static<typeof LlmConfig>
 export const LlmConfigInput = Type.Partial(Type.Object({
   ...settings,
   api_key: Nullable(Type.String({
-    minLength: 1, maxLength: 255, writeOnly: true, description: 'A string sets the key, null clears it, absent keeps the stored key'
+    minLength: 1,
+    maxLength: 255,
+    format: 'api-key',
+    writeOnly: true,
+    description: 'A string sets the key, null clears it, absent keeps the stored key. Its masked hint (…WXYZ) or the stored ciphertext are refused.'
   })),
   ...readOnly
 }), {
   $id: 'LlmConfigInput',
   additionalProperties: false,
-  description: 'Settings to write. Read-only fields (id, api_key_set, created_at, updated_at) are accepted and ignored, so a GET body can be sent back.'
+  description: 'Settings to write. Read-only fields (id, api_key_set, api_key_hint, created_at, updated_at) are accepted and ignored, so a GET body can be sent back.'
 })
 export type LlmConfigInput = Static<typeof LlmConfigInput>
+
+export const Credentials = Type.Object({
+  api_key: Type.Union([Type.String(), Type.Null()], { description: 'The plaintext API key, or null when none is stored' })
+}, { $id: 'Credentials', additionalProperties: false, description: 'The provider credentials, for the workers that call the provider' })
+export type Credentials = Static<typeof Credentials>
 
 const FieldError = Type.Object({
   pointer: Type.String({ description: 'JSON Pointer (RFC 6901) to the offending member of the body', examples: ['#/batch_size'] }),

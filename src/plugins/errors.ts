@@ -6,6 +6,8 @@ import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
 import fp from 'fastify-plugin'
 import { STATUS_CODES } from 'node:http'
 import type { Problem } from '../llm-config/schemas.js'
+import { DatabaseUnavailableError } from '../db/deadline.js'
+import { SecretUnavailableError } from '../llm-config/secrets.js'
 import { FORMATS } from './validation.js'
 
 export const PROBLEM_TYPES = {
@@ -13,7 +15,10 @@ export const PROBLEM_TYPES = {
   rule: 'urn:llm-config:problem:rule-violation',
   precondition: 'urn:llm-config:problem:precondition-failed',
   unauthorized: 'urn:llm-config:problem:unauthorized',
-  unavailable: 'urn:llm-config:problem:service-unavailable'
+  forbidden: 'urn:llm-config:problem:forbidden',
+  unavailable: 'urn:llm-config:problem:service-unavailable',
+  databaseUnavailable: 'urn:llm-config:problem:database-unavailable',
+  secretUnavailable: 'urn:llm-config:problem:secret-unavailable'
 } as const
 
 type FieldError = NonNullable<Problem['errors']>[number]
@@ -78,6 +83,21 @@ export default fp(async function errors (app: FastifyInstance) {
         detail: `The request ${error.validationContext ?? 'body'} does not match its schema.`,
         errors: fieldErrors(error.validation)
       })
+    }
+    if (error instanceof DatabaseUnavailableError) {
+      request.log.warn({ reason: error.reason }, 'database unavailable')
+      reply.header('retry-after', '1')
+      return sendProblem(reply, {
+        status: 503,
+        type: PROBLEM_TYPES.databaseUnavailable,
+        title: 'Service Unavailable',
+        detail: `${error.message} Retry shortly.`
+      })
+    }
+    if (error instanceof SecretUnavailableError) {
+      // Fail closed, and say why: the message names key ids, never key material.
+      request.log.error({ err: { type: error.name } }, error.detail)
+      return sendProblem(reply, { status: 500, type: PROBLEM_TYPES.secretUnavailable, title: 'API key unavailable', detail: error.detail })
     }
     const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
     if (status < 500) {

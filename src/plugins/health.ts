@@ -1,8 +1,12 @@
-// Liveness (/healthz: the process answers) and readiness (/readyz: the database answers and
-// every migration in drizzle/ is applied), for orchestrators and load balancers.
+// Liveness (/healthz: the process answers) and readiness (/readyz: the database answers, every
+// migration in drizzle/ is applied, and the stored API key decrypts with the configured keys),
+// for orchestrators and load balancers. A replica with a wrong ENCRYPTION_KEY is not ready, so
+// a rollout with the wrong key stops before it replaces the replicas that work.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import { withDeadline } from '../db/deadline.js'
 import { isMigrated } from '../db/migrate.js'
+import { SecretUnavailableError } from '../llm-config/secrets.js'
 import { problemResponse } from '../llm-config/schemas.js'
 import { PROBLEM_TYPES, loggableError, sendProblem } from './errors.js'
 
@@ -21,18 +25,27 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/readyz', {
     schema: {
       tags: ['health'],
-      summary: 'Readiness: the database is reachable and migrated',
+      summary: 'Readiness: the database is reachable and migrated, and the API key decrypts',
       operationId: 'getReadiness',
-      response: { 200: Status('ready'), 503: problemResponse('The database is unreachable or not migrated') }
+      response: { 200: Status('ready'), 503: problemResponse('The database is unreachable or not migrated, or the stored API key does not decrypt with the configured keys') }
     }
   }, async (request, reply) => {
     let detail: string
     try {
-      if (await isMigrated(app.database.db)) return { status: 'ready' as const }
-      detail = 'The database schema is not migrated to the version this service needs.'
+      const deadline = app.config.databaseDeadlineMs
+      if (!await withDeadline(deadline, () => isMigrated(app.database.db), { idempotent: true })) {
+        detail = 'The database schema is not migrated to the version this service needs.'
+      } else {
+        await app.llmConfig.readApiKey()
+        return { status: 'ready' as const }
+      }
     } catch (error) {
-      request.log.warn({ err: loggableError(error) }, 'readiness check failed')
-      detail = 'The database is not reachable.'
+      if (error instanceof SecretUnavailableError) {
+        detail = error.detail
+      } else {
+        request.log.warn({ err: loggableError(error) }, 'readiness check failed')
+        detail = 'The database is not reachable.'
+      }
     }
     return sendProblem(reply, { status: 503, type: PROBLEM_TYPES.unavailable, title: 'Service Unavailable', detail })
   })

@@ -6,6 +6,7 @@
 import { Ajv, type Options } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import type { FastifySchemaCompiler } from 'fastify'
+import { HINT_PREFIX, looksLikeCiphertext } from '../llm-config/secrets.js'
 
 // ajv-formats is CommonJS: its default export arrives wrapped under ESM.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
@@ -20,6 +21,11 @@ const common: Options = {
 /** Formats of our own, with the wording validation errors use for them. */
 export const FORMATS: Record<string, { description: string, validate: (value: string) => boolean }> = {
   'http-url': { description: 'an absolute http(s) URL', validate: isHttpUrl },
+  // A masked hint or our own ciphertext sent back as the key would overwrite the real key.
+  'api-key': {
+    description: 'the API key itself, not its masked hint (…) or the stored ciphertext (llmcfg:v1:…)',
+    validate: (value) => !value.startsWith(HINT_PREFIX) && !looksLikeCiphertext(value)
+  },
   'date-time': { description: 'an RFC 3339 date-time', validate: (value) => !Number.isNaN(Date.parse(value)) && /^\d{4}-\d\d-\d\dT/.test(value) }
 }
 

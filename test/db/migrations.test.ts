@@ -1,7 +1,7 @@
 // The migrations build llm_config exactly as the original design, roll back to nothing and
 // forward again to the same schema, through the service (migrateDatabase, rollbackLatest)
 // and through the CLI (npm run db:migrate / db:rollback) on both storage modes.
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
@@ -158,4 +158,11 @@ t.test('embedded: npm run db:migrate migrates the PGlite data directory under DA
   await assertSpecSchema(t, database)
   t.equal(await isMigrated(database.db), true, 'isMigrated() on the migrated directory')
   t.equal(await countConfigRows(database.db), 0, 'the CLI migrates only: the service seeds its row at start')
+})
+
+t.test('the first migration is the original design, unedited', async (t) => {
+  const sql = await readFile(new URL('../../drizzle/0000_create_llm_config.sql', import.meta.url), 'utf8')
+  t.match(sql, '"api_key" varchar(255)', 'api_key as the original: 255 characters')
+  t.notMatch(sql, 'api_key_hint', 'later columns come in later migrations')
+  t.match(sql, 'CREATE INDEX "ix_llm_config_id" ON "llm_config" USING btree ("id")')
 })

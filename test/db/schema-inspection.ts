@@ -56,11 +56,15 @@ const varchar = 'character varying'
 const double = 'double precision'
 const timestamptz = 'timestamp with time zone'
 
-/** llm_config as the spec describes it, in column order, spelled the way information_schema reports it. */
+/**
+ * llm_config as the spec describes it, in column order, spelled the way information_schema
+ * reports it, with what later migrations changed: 0001_encrypt_api_key widens api_key to
+ * hold ciphertext and adds api_key_hint (added columns come last).
+ */
 export const llmConfigColumns: ColumnInfo[] = [
   column('id', 'integer', null, false, "nextval('llm_config_id_seq'::regclass)"),
   column('provider', varchar, 50, false, "'local'::character varying"),
-  column('api_key', varchar, 255, true, null),
+  column('api_key', varchar, 2048, true, null), // 255 in 0000; ciphertext since 0001
   column('api_url', varchar, 255, true, null),
   column('model_tagger', varchar, 100, false, "'phi3'::character varying"),
   column('model_enricher', varchar, 100, false, "'llama3'::character varying"),
@@ -80,7 +84,8 @@ export const llmConfigColumns: ColumnInfo[] = [
   column('min_confidence_tagging', double, null, false, '0.7'),
   column('min_confidence_entity', double, null, false, '0.8'),
   column('created_at', timestamptz, null, false, 'now()'),
-  column('updated_at', timestamptz, null, false, 'now()')
+  column('updated_at', timestamptz, null, false, 'now()'),
+  column('api_key_hint', varchar, 16, true, null) // since 0001
 ]
 
 /** The primary key's own index, and ix_llm_config_id on id (ordered by name). */
@@ -93,6 +98,7 @@ export const llmConfigIndexes: IndexInfo[] = [
 export const defaultRow = {
   provider: 'local',
   api_key: null,
+  api_key_hint: null,
   api_url: null,
   model_tagger: 'phi3',
   model_enricher: 'llama3',

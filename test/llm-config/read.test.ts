@@ -21,7 +21,8 @@ const DEFAULTS = {
   cache_responses: true,
   min_confidence_tagging: 0.7,
   min_confidence_entity: 0.8,
-  api_key_set: false
+  api_key_set: false,
+  api_key_hint: null
 }
 
 t.test('GET /llm-config serves the defaults of the original design', async (t) => {

@@ -37,7 +37,9 @@ t.test('api_key is write-only: set by a string, kept when absent (PUT too), clea
   t.equal(put.statusCode, 200)
   t.equal(put.json().api_key_set, true, 'PUT without api_key keeps the key')
   t.equal(put.json().batch_size, 9)
-  t.equal((await storedState(app)).rows[0]?.api_key, key, 'the stored key is unchanged')
+  const stored = (await storedState(app)).rows[0]?.api_key ?? ''
+  t.equal(app.keyring.decrypt(stored), key, 'the stored key is unchanged')
+  t.equal(put.json().api_key_hint, '…WXYZ', 'the hint shows the last 4 characters')
 
   const cleared = await app.inject({ method: 'PUT', url: '/llm-config', headers: json, payload: { api_key: null } })
   t.equal(cleared.json().api_key_set, false)

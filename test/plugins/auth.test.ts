@@ -1,4 +1,7 @@
+import { readFile, stat } from 'node:fs/promises'
+import { join } from 'node:path'
 import t from 'tap'
+import { GENERATED_TOKEN_FILE } from '../../src/plugins/auth.js'
 import { ADMIN_TOKEN, testApp } from '../helper.js'
 import { storedState } from '../llm-config/state.js'
 
@@ -48,12 +51,15 @@ t.test('reads are open', async (t) => {
   t.equal((await app.inject({ method: 'GET', url: '/llm-config' })).statusCode, 200)
 })
 
-t.test('without ADMIN_TOKEN a token is generated, logged once, and it works', async (t) => {
-  const { app, logs } = await testApp(t, { captureLogs: true, env: { ADMIN_TOKEN: '' } })
-  const lines = logs().split('\n').filter((line) => line.includes('ADMIN_TOKEN is not set'))
-  t.equal(lines.length, 1, 'announced once')
-  const token = /: ([A-Za-z0-9_-]{32})"/.exec(lines[0] ?? '')?.[1]
-  t.ok(token, 'the generated token is in the line')
+t.test('without any token configured, an admin token is generated into a 0600 file, never logged', async (t) => {
+  const { app, logs, config } = await testApp(t, { captureLogs: true, env: { ADMIN_TOKEN: '' } })
+  const path = join(config.dataDir, GENERATED_TOKEN_FILE)
+  const token = (await readFile(path, 'utf8')).trim()
+  t.match(token, /^[A-Za-z0-9_-]{32}$/)
+  t.equal((await stat(path)).mode & 0o777, 0o600, 'only the service\'s user can read it')
+  const lines = logs().split('\n').filter((line) => line.includes(path))
+  t.equal(lines.length, 1, 'the log says once where the token is')
+  t.notMatch(logs(), token, 'but never the token itself')
   const denied = await app.inject({ method: 'PATCH', url: '/llm-config', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, payload: { batch_size: 9 } })
   t.equal(denied.statusCode, 401, 'the usual test token is not valid here')
   const allowed = await app.inject({ method: 'PATCH', url: '/llm-config', headers: { authorization: `Bearer ${token}` }, payload: { batch_size: 9 } })

@@ -14,7 +14,7 @@ t.test('/healthz and /readyz answer 200 when all is well', async (t) => {
 
 t.test('/readyz is 503 problem+json when the schema is not migrated', async (t) => {
   const { app } = await testApp(t)
-  t.equal(await rollbackLatest(app.database.db), '0000_create_llm_config')
+  t.ok(await rollbackLatest(app.database.db), 'the latest migration is rolled back')
   const ready = await app.inject({ method: 'GET', url: '/readyz' })
   t.equal(ready.statusCode, 503)
   t.match(ready.headers['content-type'], /^application\/problem\+json/)

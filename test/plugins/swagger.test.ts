@@ -21,7 +21,7 @@ t.test('the OpenAPI document describes every route', async (t) => {
   const operations = Object.entries(doc.paths as Record<string, Record<string, Operation>>)
     .flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ route: `${method.toUpperCase()} ${path}`, op })))
   t.same(operations.map((o) => o.route).sort(), [
-    'DELETE /llm-config', 'GET /healthz', 'GET /llm-config', 'GET /readyz', 'PATCH /llm-config', 'PUT /llm-config'
+    'DELETE /llm-config', 'GET /healthz', 'GET /llm-config', 'GET /llm-config/credentials', 'GET /readyz', 'PATCH /llm-config', 'PUT /llm-config'
   ])
   const operationIds = new Set<string>()
   for (const { route, op } of operations) {
@@ -36,10 +36,11 @@ t.test('the OpenAPI document describes every route', async (t) => {
   for (const method of ['put', 'patch', 'delete']) {
     const op = doc.paths['/llm-config'][method] as Operation
     t.same(op.security, [{ bearerAuth: [] }], `${method} needs the bearer token`)
-    t.same(Object.keys(op.responses).sort(), ['200', '400', '401', '412', '413', '415', '422', '500'])
+    t.same(Object.keys(op.responses).sort(), ['200', '400', '401', '403', '412', '413', '415', '422', '429', '500', '503'])
     t.equal(op.responses['412']?.content?.['application/problem+json']?.schema.$ref, '#/components/schemas/Problem')
   }
-  t.same(Object.keys(doc.paths['/llm-config'].get.responses).sort(), ['200', '304', '500'])
+  t.same(Object.keys(doc.paths['/llm-config'].get.responses).sort(), ['200', '304', '401', '403', '429', '500', '503'])
+  t.same(doc.paths['/llm-config/credentials'].get.security, [{ bearerAuth: [] }])
   t.equal(doc.paths['/llm-config'].get.responses['200'].content['application/json'].schema.$ref, '#/components/schemas/LlmConfig')
   t.equal(doc.paths['/llm-config'].put.requestBody.content['application/json'].schema.$ref, '#/components/schemas/LlmConfigInput')
   t.ok(doc.paths['/llm-config'].patch.requestBody.content['application/merge-patch+json'], 'PATCH accepts merge-patch+json')
@@ -49,13 +50,13 @@ t.test('the OpenAPI document describes every route', async (t) => {
 t.test('components are named after their schemas, api_key is writeOnly', async (t) => {
   const { app } = await testApp(t)
   const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json()
-  t.same(Object.keys(doc.components.schemas).sort(), ['LlmConfig', 'LlmConfigInput', 'Problem'])
+  t.same(Object.keys(doc.components.schemas).sort(), ['Credentials', 'LlmConfig', 'LlmConfigInput', 'Problem'])
   t.notMatch(JSON.stringify(doc), /def-\d/, 'no def-N names')
   const input = doc.components.schemas.LlmConfigInput
   t.equal(input.properties.api_key.anyOf[0].writeOnly, true)
   t.equal(input.additionalProperties, false)
   t.notOk('api_key' in doc.components.schemas.LlmConfig.properties, 'the key is not part of the response schema')
-  for (const field of ['id', 'api_key_set', 'created_at', 'updated_at']) {
+  for (const field of ['id', 'api_key_set', 'api_key_hint', 'created_at', 'updated_at']) {
     t.equal(doc.components.schemas.LlmConfig.properties[field].readOnly, true, `${field} is readOnly`)
   }
   t.notMatch(JSON.stringify(doc.components.schemas.LlmConfigInput), /"default"/, 'defaults come from the database, not the schema')
