@@ -73,7 +73,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}) {
   // Limits are per route (writes) and per failed authentication (plugins/auth.ts).
   await app.register(rateLimit, { global: false })
   if (config.docsEnabled) await app.register(swagger)
-  await app.register(database, { target: config.database, database: options.database })
+  await app.register(database, { target: config.database, deadlineMs: config.databaseDeadlineMs, database: options.database })
   await app.register(secrets, { config })
   const repository = createLlmConfigRepository(app.database.db, { keyring: app.keyring, deadlineMs: config.databaseDeadlineMs })
   app.decorate('llmConfig', { getter: () => repository })

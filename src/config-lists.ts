@@ -1,7 +1,9 @@
 // Parsers for the environment's list-valued variables: bearer tokens (name:token,…) and
 // encryption keys (base64,…). Errors name the variable and the entry, never a secret.
 
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
 
 export type Role = 'admin' | 'reader' | 'consumer'
 

@@ -107,3 +107,11 @@ export async function testApp (t: Teardown, options: TestAppOptions = {}): Promi
   await app.ready()
   return { app, config, logs: () => captured, databaseUrl }
 }
+
+/** Another app on the same stored data: a replica on the same PostgreSQL database, or (embedded) a restart from a dump. */
+export async function reopen (t: Teardown, first: TestApp, options: TestAppOptions = {}): Promise<TestApp> {
+  if (first.databaseUrl) return await testApp(t, { ...options, databaseUrl: first.databaseUrl })
+  const database = first.app.database
+  if (database.kind !== 'embedded') throw new Error('expected the embedded database')
+  return await testApp(t, { ...options, loadDataDir: await database.pglite.dumpDataDir('none') })
+}

@@ -19,14 +19,25 @@ export type Database =
 export interface OpenOptions {
   /** Embedded only: start from a dumped data directory (PGlite's dumpDataDir) instead of initdb. */
   loadDataDir?: Blob
+  /** PostgreSQL only: the request deadline, which also bounds statements on the server. */
+  deadlineMs?: number
 }
 
 export async function openDatabase (target: DatabaseTarget, options: OpenOptions = {}): Promise<Database> {
   if (target.kind === 'postgres') {
+    const deadlineMs = options.deadlineMs ?? 2000
     const client = postgres(target.url, {
       max: 10,
       onnotice: () => {}, // "relation already exists, skipping" and the like are not news
-      connection: { application_name: 'llm-config-service' }
+      // A connection attempt to a dead or frozen server gives up instead of queueing forever.
+      connect_timeout: Math.max(1, Math.ceil(deadlineMs / 1000)),
+      connection: {
+        application_name: 'llm-config-service',
+        // The server abandons what the client has stopped waiting for: a statement past the
+        // deadline, a transaction left open (its locks would block every writer).
+        statement_timeout: deadlineMs,
+        idle_in_transaction_session_timeout: Math.max(deadlineMs * 5, 10_000)
+      }
     })
     return {
       kind: 'postgres',

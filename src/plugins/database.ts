@@ -14,12 +14,13 @@ declare module 'fastify' {
 
 export interface DatabasePluginOptions {
   target: DatabaseTarget
+  deadlineMs: number
   /** An already open database (tests start from a migrated snapshot); the app closes it. */
   database?: Database
 }
 
 export default fp(async function database (app: FastifyInstance, options: DatabasePluginOptions) {
-  const database = options.database ?? await openDatabase(options.target)
+  const database = options.database ?? await openDatabase(options.target, { deadlineMs: options.deadlineMs })
   try {
     await migrateDatabase(database)
   } catch (error) {

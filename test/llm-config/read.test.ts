@@ -1,5 +1,5 @@
 import t from 'tap'
-import { auth, testApp } from '../helper.js'
+import { auth, reopen, testApp } from '../helper.js'
 
 const DEFAULTS = {
   provider: 'local',
@@ -93,15 +93,7 @@ t.test('the ETag depends only on the stored state: another replica, or a restart
   const write = await first.app.inject({ method: 'PATCH', url: '/llm-config', headers: auth, payload: { provider: 'groq', api_key: 'gsk-1' } })
   t.equal(write.statusCode, 200)
 
-  let second
-  if (first.databaseUrl) {
-    second = await testApp(t, { databaseUrl: first.databaseUrl }) // a second replica on the same database
-  } else {
-    const database = first.app.database
-    if (database.kind !== 'embedded') throw new Error('expected the embedded database')
-    const dump = await database.pglite.dumpDataDir('none') // the same data, opened by a new process
-    second = await testApp(t, { loadDataDir: dump })
-  }
+  const second = await reopen(t, first)
   const read = await second.app.inject({ method: 'GET', url: '/llm-config' })
   t.same(read.json(), write.json())
   t.equal(read.headers.etag, write.headers.etag)

@@ -1,0 +1,134 @@
+// The API key at rest: encrypted, rotatable, and failing closed under a wrong key.
+import { randomBytes } from 'node:crypto'
+import { sql } from 'drizzle-orm'
+import t from 'tap'
+import { llmConfig } from '../../src/db/schema.js'
+import { Keyring, SecretUnavailableError, hintOf, keyId } from '../../src/llm-config/secrets.js'
+import { auth, reopen, testApp, TEST_ENCRYPTION_KEY } from '../helper.js'
+import { storedState } from './state.js'
+
+const KEY = 'sk-proj-0123456789abcdefghijWXYZ'
+const json = { ...auth, 'content-type': 'application/json' }
+const storedKey = async (app: Awaited<ReturnType<typeof testApp>>['app']) => (await app.database.db.select({ api_key: llmConfig.api_key }).from(llmConfig))[0]?.api_key
+
+t.test('Keyring: AES-256-GCM round trip, a fresh nonce each time, tampering and wrong keys fail closed', async (t) => {
+  const key = randomBytes(32)
+  const ring = new Keyring(key)
+  const a = ring.encrypt(KEY)
+  const b = ring.encrypt(KEY)
+  t.not(a, b, 'two encryptions of the same key differ (random nonce)')
+  t.match(a, new RegExp(`^llmcfg:v1:${keyId(key)}:[A-Za-z0-9_-]+$`), 'format version and key id')
+  t.equal(ring.decrypt(a), KEY)
+  t.equal(ring.decrypt(b), KEY)
+
+  const other = new Keyring(randomBytes(32))
+  t.throws(() => other.decrypt(a), SecretUnavailableError, 'an unknown key id')
+  const body = a.split(':')[3] ?? ''
+  const flipped = `${body.slice(0, 20)}${body[20] === 'A' ? 'B' : 'A'}${body.slice(21)}`
+  t.throws(() => ring.decrypt(a.replace(body, flipped)), SecretUnavailableError, 'a changed byte: the tag does not verify')
+  // A different key that claims the same key id still cannot decrypt: GCM authenticates.
+  const impostor = Object.assign(new Keyring(randomBytes(32)), {})
+  ;(impostor as unknown as { keys: Map<string, Buffer> }).keys.set(keyId(key), randomBytes(32))
+  t.throws(() => impostor.decrypt(a), SecretUnavailableError, 'the wrong key under the right id')
+  t.throws(() => ring.decrypt('sk-plain'), SecretUnavailableError, 'not ciphertext')
+
+  const rotated = new Keyring(randomBytes(32), [key])
+  t.equal(rotated.decrypt(a), KEY, 'old keys still decrypt')
+  t.notOk(rotated.isCurrent(a))
+  t.ok(rotated.isCurrent(rotated.encrypt(KEY)))
+  t.equal(hintOf(KEY), '…WXYZ')
+  t.equal(hintOf('short-key'), '…', 'a short key shows nothing of itself')
+})
+
+t.test('the database holds ciphertext only; responses show the hint, the credentials the key', async (t) => {
+  const { app } = await testApp(t)
+  await app.inject({ method: 'PATCH', url: '/llm-config', headers: json, payload: { api_key: KEY } })
+  const first = await storedKey(app)
+  t.match(first, /^llmcfg:v1:/)
+  t.notMatch(first, KEY)
+  const raw = await app.database.db.execute(sql`select api_key, api_key_hint from llm_config`)
+  t.notMatch(JSON.stringify(raw), KEY, 'a raw SELECT never contains the plaintext')
+
+  await app.inject({ method: 'PATCH', url: '/llm-config', headers: json, payload: { api_key: KEY } })
+  t.not(await storedKey(app), first, 'writing the same key again stores different ciphertext')
+
+  const read = (await app.inject({ method: 'GET', url: '/llm-config' })).json()
+  t.match(read, { api_key_set: true, api_key_hint: '…WXYZ' })
+  const reveal = await app.inject({ method: 'GET', url: '/llm-config/credentials', headers: auth })
+  t.equal(reveal.statusCode, 200)
+  t.equal(reveal.headers['cache-control'], 'no-store')
+  t.same(reveal.json(), { api_key: KEY })
+
+  await app.inject({ method: 'PATCH', url: '/llm-config', headers: json, payload: { api_key: null } })
+  t.same((await app.inject({ method: 'GET', url: '/llm-config/credentials', headers: auth })).json(), { api_key: null })
+  t.match((await app.inject({ method: 'GET', url: '/llm-config' })).json(), { api_key_set: false, api_key_hint: null })
+})
+
+t.test('a hint or the service\'s own ciphertext is refused as a key (400), so a masked value never overwrites the key', async (t) => {
+  const { app } = await testApp(t)
+  await app.inject({ method: 'PATCH', url: '/llm-config', headers: json, payload: { api_key: KEY } })
+  const before = await storedState(app)
+  const ciphertext = await storedKey(app)
+  for (const value of ['…WXYZ', '…', ciphertext, 'llmcfg:v1:abcdefgh:AAAA']) {
+    for (const method of ['PUT', 'PATCH'] as const) {
+      const res = await app.inject({ method, url: '/llm-config', headers: json, payload: { api_key: value } })
+      t.equal(res.statusCode, 400, `${method} api_key=${String(value).slice(0, 16)}…`)
+      t.match(res.json(), { errors: [{ field: 'api_key', detail: /not its masked hint/ }] })
+    }
+  }
+  // A GET body sent back (hint included) keeps the key.
+  const body = (await app.inject({ method: 'GET', url: '/llm-config' })).json()
+  t.equal((await app.inject({ method: 'PUT', url: '/llm-config', headers: json, payload: body })).statusCode, 200)
+  t.equal(app.keyring.decrypt(await storedKey(app) ?? ''), KEY)
+  t.same((await storedState(app)).body.api_key_hint, before.body.api_key_hint)
+})
+
+t.test('rotation: old keys decrypt, rotate re-encrypts once, the public state and ETag stay', async (t) => {
+  const first = await testApp(t)
+  await first.app.inject({ method: 'PATCH', url: '/llm-config', headers: json, payload: { api_key: KEY } })
+  const etag = (await first.app.inject({ method: 'GET', url: '/llm-config' })).headers.etag
+
+  const newKey = randomBytes(32).toString('base64')
+  const second = await reopen(t, first, { env: { ENCRYPTION_KEY: newKey, ENCRYPTION_KEYS_OLD: TEST_ENCRYPTION_KEY } })
+  t.same((await second.app.inject({ method: 'GET', url: '/llm-config/credentials', headers: auth })).json(), { api_key: KEY }, 'the old key still decrypts')
+  t.equal(await second.app.llmConfig.rotate(), 'rotated')
+  t.ok(second.app.keyring.isCurrent(await storedKey(second.app) ?? ''), 'now under the new key')
+  t.equal(await second.app.llmConfig.rotate(), 'unchanged', 'idempotent')
+  const after = await second.app.inject({ method: 'GET', url: '/llm-config' })
+  t.equal(after.headers.etag, etag, 'rotation changes no visible setting, so not the ETag')
+
+  const third = await reopen(t, second, { env: { ENCRYPTION_KEY: newKey } })
+  t.same((await third.app.inject({ method: 'GET', url: '/llm-config/credentials', headers: auth })).json(), { api_key: KEY }, 'the new key alone decrypts')
+})
+
+t.test('a wrong key fails closed: reads work, the key is refused with its cause, /readyz reports it', async (t) => {
+  const first = await testApp(t)
+  await first.app.inject({ method: 'PATCH', url: '/llm-config', headers: json, payload: { api_key: KEY, batch_size: 12 } })
+
+  const wrong = await reopen(t, first, { env: { ENCRYPTION_KEY: randomBytes(32).toString('base64') }, captureLogs: true })
+  const read = await wrong.app.inject({ method: 'GET', url: '/llm-config' })
+  t.equal(read.statusCode, 200, 'the rest of the configuration is still served')
+  t.match(read.json(), { batch_size: 12, api_key_set: true, api_key_hint: '…WXYZ' })
+
+  const reveal = await wrong.app.inject({ method: 'GET', url: '/llm-config/credentials', headers: auth })
+  t.equal(reveal.statusCode, 500)
+  t.match(reveal.headers['content-type'], /^application\/problem\+json/)
+  t.match(reveal.json(), { type: 'urn:llm-config:problem:secret-unavailable', detail: /key id \S+, which is neither ENCRYPTION_KEY/ })
+  t.notMatch(reveal.body, KEY)
+
+  const ready = await wrong.app.inject({ method: 'GET', url: '/readyz' })
+  t.equal(ready.statusCode, 503)
+  t.match(ready.json().detail, /ENCRYPTION_KEY/)
+  t.notMatch(wrong.logs(), KEY)
+})
+
+t.test('a plaintext key left by the original schema is encrypted at start', async (t) => {
+  const first = await testApp(t)
+  await first.app.database.db.update(llmConfig).set({ api_key: 'legacy-plaintext-key-1234', api_key_hint: null })
+  const second = await reopen(t, first, { captureLogs: true })
+  const stored = await storedKey(second.app)
+  t.match(stored, /^llmcfg:v1:/)
+  t.equal(second.app.keyring.decrypt(stored ?? ''), 'legacy-plaintext-key-1234')
+  t.match((await second.app.inject({ method: 'GET', url: '/llm-config' })).json(), { api_key_hint: '…1234' })
+  t.match(second.logs(), /was plaintext/)
+})
