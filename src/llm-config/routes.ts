@@ -79,7 +79,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     reply.header('cache-control', 'no-store')
     const apiKey = await repository.readApiKey()
-    request.log.info({ token: request.principal.name, role: request.principal.role }, 'API key revealed')
+    request.log.info({ actor: request.principal.name, role: request.principal.role }, 'API key revealed')
     return { api_key: apiKey }
   })
 
@@ -93,7 +93,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     })
     switch (result.outcome) {
       case 'written':
-        request.log.info({ token: request.principal.name, kind }, 'configuration written')
+        request.log.info({ actor: request.principal.name, kind }, 'configuration written')
         return reply.header('etag', result.etag).send(result.config)
       case 'precondition-failed':
         return sendProblem(reply, {
