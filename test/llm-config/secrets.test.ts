@@ -5,6 +5,7 @@ import t from 'tap'
 import { llmConfig } from '../../src/db/schema.js'
 import { Keyring, SecretUnavailableError, hintOf, keyId } from '../../src/llm-config/secrets.js'
 import { auth, reopen, testApp, TEST_ENCRYPTION_KEY } from '../helper.js'
+import { createDatabaseOn, npmRun, postgresServerUrl } from '../db/schema-inspection.js'
 import { storedState } from './state.js'
 
 const KEY = 'sk-proj-0123456789abcdefghijWXYZ'
@@ -131,4 +132,31 @@ t.test('a plaintext key left by the original schema is encrypted at start', asyn
   t.equal(second.app.keyring.decrypt(stored ?? ''), 'legacy-plaintext-key-1234')
   t.match((await second.app.inject({ method: 'GET', url: '/llm-config' })).json(), { api_key_hint: '…1234' })
   t.match(second.logs(), /was plaintext/)
+})
+
+t.test('npm run secrets:rotate re-encrypts under ENCRYPTION_KEY, idempotently, and fails loudly on a wrong key', async (t) => {
+  // A PostgreSQL database, so the CLI and the app can hold it at the same time.
+  const url = await createDatabaseOn(t, postgresServerUrl)
+  const { app } = await testApp(t, { databaseUrl: url })
+  await app.inject({ method: 'PATCH', url: '/llm-config', headers: json, payload: { api_key: KEY } })
+
+  const newKey = randomBytes(32)
+  const env = { DATABASE_URL: url, ENCRYPTION_KEY: newKey.toString('base64'), ENCRYPTION_KEYS_OLD: TEST_ENCRYPTION_KEY, NODE_ENV: 'production' }
+  const first = await npmRun('secrets:rotate', env)
+  t.equal(first.code, 0, 'exit 0', { stderr: first.stderr })
+  t.match(first.stdout, `Re-encrypted the stored API key under the current key (key id ${keyId(newKey)})`)
+  const stored = await storedKey(app) ?? ''
+  t.ok(new Keyring(newKey).isCurrent(stored), 'stored under the new key')
+  t.equal(new Keyring(newKey).decrypt(stored), KEY)
+
+  const again = await npmRun('secrets:rotate', env)
+  t.equal(again.code, 0)
+  t.match(again.stdout, 'already encrypted under the current key: nothing to do')
+  t.equal(await storedKey(app), stored, 'the second run changed nothing')
+
+  const wrong = await npmRun('secrets:rotate', { ...env, ENCRYPTION_KEY: randomBytes(32).toString('base64'), ENCRYPTION_KEYS_OLD: '' })
+  t.not(wrong.code, 0, 'a key that cannot decrypt: non-zero exit')
+  t.match(wrong.stderr, /secrets:rotate failed: The stored API key was encrypted with key id/)
+  t.notMatch(wrong.stdout + wrong.stderr, KEY)
+  t.equal(await storedKey(app), stored, 'and nothing changed')
 })
