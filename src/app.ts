@@ -3,17 +3,20 @@ import cors from '@fastify/cors'
 import helmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyServerOptions, type onRequestAsyncHookHandler } from 'fastify'
 import type { Config } from './config.js'
 import type { Database } from './db/client.js'
 import { createLlmConfigRepository, type LlmConfigRepository } from './llm-config/repository.js'
+import historyRoutes from './llm-config/history-routes.js'
 import llmConfigRoutes from './llm-config/routes.js'
-import { Credentials, LlmConfig, LlmConfigInput, Problem } from './llm-config/schemas.js'
+import watch from './llm-config/watch.js'
+import { Credentials, HistoryEntry, HistoryPage, HistoryVersion, LlmConfig, LlmConfigInput, Problem, RestoreRequest } from './llm-config/schemas.js'
 import auth from './plugins/auth.js'
 import database from './plugins/database.js'
 import errors from './plugins/errors.js'
 import health from './plugins/health.js'
 import jsonBody from './plugins/json-body.js'
+import propagation from './plugins/propagation.js'
 import secrets from './plugins/secrets.js'
 import swagger from './plugins/swagger.js'
 import { FORMATS, buildValidator } from './plugins/validation.js'
@@ -22,6 +25,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     llmConfig: LlmConfigRepository
     config: Config
+    /** onRequest hook of every route that changes the configuration. */
+    writeRateLimit: onRequestAsyncHookHandler
   }
 }
 
@@ -58,7 +63,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}) {
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.decorate('config', { getter: () => config })
 
-  for (const schema of [LlmConfig, LlmConfigInput, Credentials, Problem]) app.addSchema(schema)
+  for (const schema of [LlmConfig, LlmConfigInput, Credentials, HistoryEntry, HistoryPage, HistoryVersion, RestoreRequest, Problem]) app.addSchema(schema)
 
   await app.register(errors)
   await app.register(jsonBody)
@@ -70,19 +75,29 @@ export async function buildApp (config: Config, options: BuildOptions = {}) {
     allowedHeaders: ['authorization', 'content-type', 'if-match', 'if-none-match'],
     exposedHeaders: ['etag', 'retry-after']
   })
-  // Limits are per route (writes) and per failed authentication (plugins/auth.ts).
+  // Limits on writes (one budget per client address for every write route) and on failed
+  // authentications (plugins/auth.ts). Route-level rateLimit configs would each count apart.
   await app.register(rateLimit, { global: false })
+  app.decorate('writeRateLimit', app.rateLimit({
+    max: config.rateLimits.writesPerMinute, timeWindow: 60_000, keyGenerator: (request) => `writes:${request.ip}`
+  }))
   if (config.docsEnabled) await app.register(swagger)
   await app.register(database, { target: config.database, deadlineMs: config.databaseDeadlineMs, database: options.database })
   await app.register(secrets, { config })
-  const repository = createLlmConfigRepository(app.database.db, { keyring: app.keyring, deadlineMs: config.databaseDeadlineMs })
+  const repository = createLlmConfigRepository(app.database.db, {
+    keyring: app.keyring, deadlineMs: config.databaseDeadlineMs, historyRetain: config.historyRetain
+  })
   app.decorate('llmConfig', { getter: () => repository })
+  await repository.ensureHistoryBaseline()
   if (await repository.rotate({ plaintextOnly: true }) === 'encrypted-plaintext') {
     app.log.warn('The stored API key was plaintext (written before encryption at rest): it is now encrypted.')
   }
+  await app.register(propagation)
   await app.register(auth, { tokens: config.tokens, authFailuresPerMinute: config.rateLimits.authFailuresPerMinute, dataDir: config.dataDir })
   await app.register(health)
   await app.register(llmConfigRoutes)
+  await app.register(historyRoutes)
+  await app.register(watch)
   return app
 }
 

@@ -26,8 +26,11 @@ const Env = Type.Object({
   WRITE_RATE_LIMIT: Type.Integer({ minimum: 1, default: 60, description: 'writes per minute per client address' }),
   AUTH_FAILURE_LIMIT: Type.Integer({ minimum: 1, default: 20, description: 'failed authentications per minute per client address' }),
   DATABASE_DEADLINE_MS: Type.Integer({ minimum: 10, maximum: 600_000, default: 2000, description: 'deadline of a request\'s database work' }),
+  HISTORY_RETAIN: Type.Integer({ minimum: 1, description: 'versions of history to keep; unset keeps everything' }),
+  WATCH_MAX: Type.Integer({ minimum: 0, default: 100, description: 'SSE watchers per replica' }),
+  WATCH_HEARTBEAT_MS: Type.Integer({ minimum: 100, default: 15_000, description: 'interval of SSE heartbeat comments' }),
   LOG_LEVEL: Type.Enum(logLevels, { default: 'info' })
-}, { required: ['NODE_ENV', 'PORT', 'HOST', 'DATA_DIR', 'DOCS_ENABLED', 'WRITE_RATE_LIMIT', 'AUTH_FAILURE_LIMIT', 'DATABASE_DEADLINE_MS', 'LOG_LEVEL'] })
+}, { required: ['NODE_ENV', 'PORT', 'HOST', 'DATA_DIR', 'DOCS_ENABLED', 'WRITE_RATE_LIMIT', 'AUTH_FAILURE_LIMIT', 'DATABASE_DEADLINE_MS', 'WATCH_MAX', 'WATCH_HEARTBEAT_MS', 'LOG_LEVEL'] })
 
 export type DatabaseTarget =
   | { kind: 'postgres', url: string }
@@ -52,6 +55,9 @@ export interface Config {
   docsEnabled: boolean
   rateLimits: { writesPerMinute: number, authFailuresPerMinute: number }
   databaseDeadlineMs: number
+  /** Versions of history kept (the current one always is); undefined keeps everything. */
+  historyRetain: number | undefined
+  watch: { max: number, heartbeatMs: number }
   logLevel: string
 }
 
@@ -97,6 +103,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     docsEnabled: vars.DOCS_ENABLED,
     rateLimits: { writesPerMinute: vars.WRITE_RATE_LIMIT, authFailuresPerMinute: vars.AUTH_FAILURE_LIMIT },
     databaseDeadlineMs: vars.DATABASE_DEADLINE_MS,
+    historyRetain: vars.HISTORY_RETAIN,
+    watch: { max: vars.WATCH_MAX, heartbeatMs: vars.WATCH_HEARTBEAT_MS },
     logLevel: vars.LOG_LEVEL
   }
 }

@@ -3,7 +3,8 @@
 // read through Drizzle already carry the API's snake_case field names.
 // The column defaults here are the single source of default values: the API never repeats them.
 import { PROVIDERS } from '../llm-config/providers.js'
-import { boolean, doublePrecision, index, integer, pgTable, serial, timestamp, varchar } from 'drizzle-orm/pg-core'
+import { sql } from 'drizzle-orm'
+import { bigint, boolean, check, doublePrecision, index, integer, jsonb, pgTable, serial, timestamp, varchar } from 'drizzle-orm/pg-core'
 
 export const llmConfig = pgTable('llm_config', {
   id: serial('id').primaryKey(),
@@ -33,10 +34,34 @@ export const llmConfig = pgTable('llm_config', {
   min_confidence_entity: doublePrecision('min_confidence_entity').notNull().default(0.8),
   // With time zone, so the stored instant does not depend on the server's TimeZone setting.
   created_at: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-  updated_at: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow()
+  updated_at: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  // Since 0002: one more on every change, and the ETag. Monotonic, so replicas can tell
+  // newer from older without comparing contents.
+  version: bigint('version', { mode: 'number' }).notNull().default(1)
 }, (table) => [
   // Redundant with the primary key's own index, but part of the original schema.
   index('ix_llm_config_id').on(table.id)
 ])
 
 export type LlmConfigRow = typeof llmConfig.$inferSelect
+
+export const HISTORY_ACTIONS = ['create', 'update', 'reset', 'restore', 'rotate'] as const
+export type HistoryAction = typeof HISTORY_ACTIONS[number]
+
+/**
+ * One row per version of the configuration, written in the transaction that made it: who,
+ * when, what changed (old and new values; for the key only {"changed": true}) and the whole
+ * state after the change (the key only as ciphertext), so any version can be shown and restored.
+ */
+export const llmConfigHistory = pgTable('llm_config_history', {
+  version: bigint('version', { mode: 'number' }).primaryKey(),
+  changed_at: timestamp('changed_at', { withTimezone: true }).notNull().defaultNow(),
+  actor: varchar('actor', { length: 100 }).notNull(),
+  action: varchar('action', { length: 16, enum: HISTORY_ACTIONS }).notNull(),
+  changes: jsonb('changes').$type<Record<string, unknown>>().notNull(),
+  snapshot: jsonb('snapshot').$type<Record<string, unknown>>().notNull()
+}, (table) => [
+  check('llm_config_history_action_check', sql`${table.action} in ('create', 'update', 'reset', 'restore', 'rotate')`)
+])
+
+export type LlmConfigHistoryRow = typeof llmConfigHistory.$inferSelect

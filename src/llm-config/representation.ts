@@ -1,5 +1,4 @@
 // How a stored row is shown: the public representation and its entity tag.
-import { createHash } from 'node:crypto'
 import type { LlmConfigRow } from '../db/schema.js'
 import type { LlmConfig } from './schemas.js'
 
@@ -15,12 +14,9 @@ export function toPublic (row: LlmConfigRow): LlmConfig {
 }
 
 /**
- * A strong ETag (RFC 9110 §8.8.3) derived from the stored state alone, so every replica and
- * every restart computes the same tag. Every write moves updated_at forward by at least a
- * millisecond, so the tag changes on every write, including a write of the API key (which
- * shows only as api_key_set and updated_at: the key never feeds the hash).
+ * A strong ETag (RFC 9110 §8.8.3): the version, which every change increments in the
+ * database. The same on every replica and across restarts, and cheap to compare.
  */
-export function etagOf (config: LlmConfig): string {
-  const digest = createHash('sha256').update(JSON.stringify(config)).digest('base64url')
-  return `"${digest.slice(0, 27)}"`
+export function etagOf (config: Pick<LlmConfig, 'version'>): string {
+  return `"${config.version}"`
 }

@@ -3,9 +3,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { PROBLEM_TYPES, sendProblem } from '../plugins/errors.js'
+import { sendProblem } from '../plugins/errors.js'
 import { ifMatchHolds, ifNoneMatchHolds } from './conditional-requests.js'
 import type { WriteKind } from './repository.js'
+import { sendWriteResult } from './write-result.js'
 import { Credentials, LlmConfig, LlmConfigInput, problemResponse as problem, ref } from './schemas.js'
 
 const authResponses = {
@@ -33,7 +34,12 @@ const IfMatch = Type.Object({
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const repository = app.llmConfig
   const bearer = [{ bearerAuth: [] }]
-  const writeRateLimit = { max: app.config.rateLimits.writesPerMinute, timeWindow: 60_000 }
+  const writeRateLimit = app.writeRateLimit
+  const readThrough = async () => {
+    const snapshot = await repository.read()
+    app.live.accept(snapshot)
+    return snapshot
+  }
 
   app.get('/llm-config', {
     config: { access: 'read' },
@@ -44,7 +50,13 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         'Open until READER_TOKENS is configured; then any token may read.',
       operationId: 'getLlmConfig',
       security: [{}, ...bearer],
-      headers: Type.Object({ 'if-none-match': Type.Optional(Type.String({ description: 'A previously received ETag' })) }),
+      headers: Type.Object({
+        'if-none-match': Type.Optional(Type.String({ description: 'A previously received ETag' })),
+        'cache-control': Type.Optional(Type.String({ description: '`no-cache` reads from the database instead of the replica\'s copy' }))
+      }),
+      querystring: Type.Object({
+        consistent: Type.Optional(Type.Boolean({ description: 'true reads from the database instead of the replica\'s copy' }))
+      }),
       response: {
         200: { ...ref(LlmConfig), description: 'The configuration; its ETag header identifies this state' },
         304: { description: 'Not modified: the If-None-Match ETag is still current', type: 'null' },
@@ -54,7 +66,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       }
     }
   }, async (request, reply) => {
-    const { config, etag } = await repository.read()
+    // From the replica's copy (no database round trip) unless it cannot be trusted right now
+    // or the client asks for a consistent read.
+    const consistent = request.query.consistent === true || /\bno-cache\b/.test(request.headers['cache-control'] ?? '')
+    const { config, etag } = (!consistent && app.live.trusted) || await readThrough()
     reply.header('etag', etag).header('cache-control', 'no-cache')
     const ifNoneMatch = request.headers['if-none-match']
     if (ifNoneMatch !== undefined && !ifNoneMatchHolds(ifNoneMatch, etag)) return reply.code(304).send(null)
@@ -89,28 +104,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const result = await repository.write({
       kind,
       input: (request.body ?? {}) as LlmConfigInput,
+      actor: request.principal.name,
       precondition: ifMatch === undefined ? undefined : (etag) => ifMatchHolds(ifMatch, etag)
     })
-    switch (result.outcome) {
-      case 'written':
-        request.log.info({ actor: request.principal.name, kind }, 'configuration written')
-        return reply.header('etag', result.etag).send(result.config)
-      case 'precondition-failed':
-        return sendProblem(reply, {
-          status: 412,
-          type: PROBLEM_TYPES.precondition,
-          title: 'Precondition Failed',
-          detail: 'The configuration changed since the ETag in If-Match was read; read it again and retry.'
-        })
-      case 'rule-violation':
-        return sendProblem(reply, {
-          status: 422,
-          type: PROBLEM_TYPES.rule,
-          title: 'Invalid configuration',
-          detail: result.violations.map((violation) => violation.detail).join('; '),
-          errors: result.violations.map(({ field, detail }) => ({ pointer: `#/${field}`, field, detail }))
-        })
-    }
+    return sendWriteResult(app, request, reply, result)
   }
 
   const writeSchema = (operationId: string, summary: string, description: string) => ({
@@ -124,7 +121,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.put('/llm-config', {
-    config: { access: 'write', rateLimit: writeRateLimit },
+    config: { access: 'write' },
+    onRequest: writeRateLimit,
     // A merge patch sent with PUT would reset every setting it leaves out: refuse it.
     preValidation: async (request, reply) => {
       if (!request.headers['content-type']?.startsWith('application/merge-patch+json')) return
@@ -139,7 +137,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }, write('replace'))
 
   app.patch('/llm-config', {
-    config: { access: 'write', rateLimit: writeRateLimit },
+    config: { access: 'write' },
+    onRequest: writeRateLimit,
     schema: {
       ...writeSchema('updateLlmConfig', 'Update some settings (JSON Merge Patch)',
         'RFC 7396 merge patch (application/merge-patch+json or application/json): only the given settings change; null clears a nullable setting.'),
@@ -149,7 +148,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }, write('merge'))
 
   app.delete('/llm-config', {
-    config: { access: 'write', rateLimit: writeRateLimit },
+    config: { access: 'write' },
+    onRequest: writeRateLimit,
     schema: writeSchema('resetLlmConfig', 'Reset the configuration to its defaults',
       'Every setting returns to its default and the API key is cleared.')
   }, write('reset'))

@@ -43,7 +43,8 @@ const readOnly = {
     readOnly: true, description: 'The last 4 characters of the stored key (…WXYZ; … alone for keys under 12 characters), or null', examples: ['…WXYZ']
   }),
   created_at: Type.String({ format: 'date-time', readOnly: true }),
-  updated_at: Type.String({ format: 'date-time', readOnly: true })
+  updated_at: Type.String({ format: 'date-time', readOnly: true }),
+  version: Type.Integer({ minimum: 1, readOnly: true, description: 'Incremented by every change; the ETag is this number' })
 }
 
 export const LlmConfig = Type.Object({
@@ -52,7 +53,8 @@ export const LlmConfig = Type.Object({
   api_key_set: readOnly.api_key_set,
   api_key_hint: readOnly.api_key_hint,
   created_at: readOnly.created_at,
-  updated_at: readOnly.updated_at
+  updated_at: readOnly.updated_at,
+  version: readOnly.version
 }, {
   $id: 'LlmConfig',
   additionalProperties: false,
@@ -73,7 +75,7 @@ export const LlmConfigInput = Type.Partial(Type.Object({
 }), {
   $id: 'LlmConfigInput',
   additionalProperties: false,
-  description: 'Settings to write. Read-only fields (id, api_key_set, api_key_hint, created_at, updated_at) are accepted and ignored, so a GET body can be sent back.'
+  description: 'Settings to write. Read-only fields (id, api_key_set, api_key_hint, created_at, updated_at, version) are accepted and ignored, so a GET body can be sent back.'
 })
 export type LlmConfigInput = Static<typeof LlmConfigInput>
 
@@ -81,6 +83,34 @@ export const Credentials = Type.Object({
   api_key: Type.Union([Type.String(), Type.Null()], { description: 'The plaintext API key, or null when none is stored' })
 }, { $id: 'Credentials', additionalProperties: false, description: 'The provider credentials, for the workers that call the provider' })
 export type Credentials = Static<typeof Credentials>
+
+const Change = Type.Union([
+  Type.Object({ old: Type.Unknown(), new: Type.Unknown() }, { additionalProperties: false }),
+  Type.Object({ changed: Type.Literal(true) }, { additionalProperties: false, description: 'The API key changed (its values are never recorded here)' })
+])
+
+export const HistoryEntry = Type.Object({
+  version: Type.Integer({ minimum: 1 }),
+  changed_at: Type.String({ format: 'date-time' }),
+  actor: Type.String({ description: 'The token\'s name, or anonymous / system' }),
+  action: Type.Enum(['create', 'update', 'reset', 'restore', 'rotate']),
+  changes: Type.Record(Type.String(), Change, { description: 'Changed fields with their old and new values; api_key only as {"changed": true}' })
+}, { $id: 'HistoryEntry', additionalProperties: false, description: 'The record of one change' })
+export type HistoryEntry = Static<typeof HistoryEntry>
+
+export const HistoryPage = Type.Object({
+  items: Type.Array(ref(HistoryEntry), { description: 'Newest first' }),
+  next: Type.Union([Type.String(), Type.Null()], { description: 'The next (older) page, or null at the end' })
+}, { $id: 'HistoryPage', additionalProperties: false })
+
+export const HistoryVersion = Type.Object({
+  change: ref(HistoryEntry),
+  state: ref(LlmConfig)
+}, { $id: 'HistoryVersion', additionalProperties: false, description: 'A version\'s full state (without the key) and its change record' })
+
+export const RestoreRequest = Type.Object({
+  version: Type.Integer({ minimum: 1, description: 'The version whose state becomes the configuration again (a new version)' })
+}, { $id: 'RestoreRequest', additionalProperties: false })
 
 const FieldError = Type.Object({
   pointer: Type.String({ description: 'JSON Pointer (RFC 6901) to the offending member of the body', examples: ['#/batch_size'] }),

@@ -70,7 +70,7 @@ export default fp(async function auth (app: FastifyInstance, options: AuthOption
 
   // @fastify/rate-limit counts the failures; addresses over the limit are refused before any
   // token is compared, so guessing stops paying off for the rest of the window.
-  const countFailure = app.createRateLimit({ max: options.authFailuresPerMinute, timeWindow: 60_000 })
+  const countFailure = app.createRateLimit({ max: options.authFailuresPerMinute, timeWindow: 60_000, keyGenerator: (request) => `auth-failure:${request.ip}` })
   const blockedUntil = new Map<string, number>()
 
   const tooManyFailures = (reply: FastifyReply, until: number) => {

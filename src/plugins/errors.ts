@@ -37,14 +37,16 @@ interface AjvError { instancePath: string, keyword: string, schemaPath: string, 
 export function fieldErrors (errors: AjvError[]): FieldError[] {
   const entries = new Map<string, FieldError>()
   const add = (path: string, detail: string) => {
-    const field = path.slice(1).replaceAll('/', '.') || '(body)'
+    const field = path.slice(1).split('/').map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~')).join('.') || '(body)'
     entries.set(`${path}\0${detail}`, { pointer: `#${path}`, field, detail })
   }
   // A nullable field fails both branches of its anyOf; the non-null branch says what is wrong.
   const real = errors.filter((e) => e.keyword !== 'anyOf' && !(e.keyword === 'type' && e.params.type === 'null'))
   for (const error of real.length > 0 ? real : errors) {
     if (error.keyword === 'additionalProperties') {
-      add(`${error.instancePath}/${String(error.params.additionalProperty)}`, 'is not a known field')
+      // Ajv's instancePath is already a JSON Pointer; the property name needs escaping (RFC 6901).
+      const name = String(error.params.additionalProperty).replaceAll('~', '~0').replaceAll('/', '~1')
+      add(`${error.instancePath}/${name}`, 'is not a known field')
     } else if (error.keyword === 'format' && FORMATS[String(error.params.format)]) {
       add(error.instancePath, `must be ${FORMATS[String(error.params.format)]?.description}`)
     } else if (error.keyword === 'enum') {

@@ -16,10 +16,11 @@ export default fp(async function docs (app: FastifyInstance) {
       },
       tags: [
         { name: 'llm-config', description: 'The LLM configuration' },
+        { name: 'history', description: 'Every version of the configuration: who changed what, and restore' },
         { name: 'health', description: 'Liveness and readiness' }
       ],
       components: {
-        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' } }
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'A token from ADMIN_TOKEN, ADMIN_TOKENS, READER_TOKENS or CONSUMER_TOKENS' } }
       }
     },
     // Name components after their schemas' $id (LlmConfig, Problem, …) instead of def-0, def-1.

@@ -59,7 +59,8 @@ const timestamptz = 'timestamp with time zone'
 /**
  * llm_config as the spec describes it, in column order, spelled the way information_schema
  * reports it, with what later migrations changed: 0001_encrypt_api_key widens api_key to
- * hold ciphertext and adds api_key_hint (added columns come last).
+ * hold ciphertext and adds api_key_hint; 0002_history_and_version adds version (added columns
+ * come last).
  */
 export const llmConfigColumns: ColumnInfo[] = [
   column('id', 'integer', null, false, "nextval('llm_config_id_seq'::regclass)"),
@@ -85,7 +86,8 @@ export const llmConfigColumns: ColumnInfo[] = [
   column('min_confidence_entity', double, null, false, '0.8'),
   column('created_at', timestamptz, null, false, 'now()'),
   column('updated_at', timestamptz, null, false, 'now()'),
-  column('api_key_hint', varchar, 16, true, null) // since 0001
+  column('api_key_hint', varchar, 16, true, null), // since 0001
+  column('version', 'bigint', null, false, '1') // since 0002
 ]
 
 /** The primary key's own index, and ix_llm_config_id on id (ordered by name). */
@@ -99,6 +101,7 @@ export const defaultRow = {
   provider: 'local',
   api_key: null,
   api_key_hint: null,
+  version: 1,
   api_url: null,
   model_tagger: 'phi3',
   model_enricher: 'llama3',

@@ -33,7 +33,9 @@ t.test('GET /llm-config serves the defaults of the original design', async (t) =
   t.match(res.headers.etag, /^"[A-Za-z0-9_-]+"$/, 'a strong ETag')
   t.equal(res.headers['cache-control'], 'no-cache')
   const body = res.json()
-  const { id, created_at: createdAt, updated_at: updatedAt, ...settings } = body
+  const { id, created_at: createdAt, updated_at: updatedAt, version, ...settings } = body
+  t.equal(version, 1, 'the first version')
+  t.equal(res.headers.etag, '"1"', 'the ETag is the version')
   t.same(settings, DEFAULTS, 'every column under its seed name, the key replaced by api_key_set')
   t.type(id, 'number')
   t.equal(new Date(createdAt).toISOString(), createdAt, 'created_at is ISO-8601')

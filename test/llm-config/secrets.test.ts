@@ -84,10 +84,10 @@ t.test('a hint or the service\'s own ciphertext is refused as a key (400), so a 
   t.same((await storedState(app)).body.api_key_hint, before.body.api_key_hint)
 })
 
-t.test('rotation: old keys decrypt, rotate re-encrypts once, the public state and ETag stay', async (t) => {
+t.test('rotation: old keys decrypt, rotate re-encrypts once (a rotate version), the settings stay', async (t) => {
   const first = await testApp(t)
   await first.app.inject({ method: 'PATCH', url: '/llm-config', headers: json, payload: { api_key: KEY } })
-  const etag = (await first.app.inject({ method: 'GET', url: '/llm-config' })).headers.etag
+  const before = (await first.app.inject({ method: 'GET', url: '/llm-config' })).json()
 
   const newKey = randomBytes(32).toString('base64')
   const second = await reopen(t, first, { env: { ENCRYPTION_KEY: newKey, ENCRYPTION_KEYS_OLD: TEST_ENCRYPTION_KEY } })
@@ -95,8 +95,11 @@ t.test('rotation: old keys decrypt, rotate re-encrypts once, the public state an
   t.equal(await second.app.llmConfig.rotate(), 'rotated')
   t.ok(second.app.keyring.isCurrent(await storedKey(second.app) ?? ''), 'now under the new key')
   t.equal(await second.app.llmConfig.rotate(), 'unchanged', 'idempotent')
-  const after = await second.app.inject({ method: 'GET', url: '/llm-config' })
-  t.equal(after.headers.etag, etag, 'rotation changes no visible setting, so not the ETag')
+  const after = (await second.app.inject({ method: 'GET', url: '/llm-config', query: { consistent: 'true' } })).json()
+  t.same({ ...after, version: 0, updated_at: '' }, { ...before, version: 0, updated_at: '' }, 'rotation changes no visible setting')
+  t.equal(after.version, before.version + 1, 'but it is a version of its own')
+  const [entry] = (await second.app.inject({ method: 'GET', url: '/llm-config/history?limit=1' })).json().items
+  t.match(entry, { action: 'rotate', actor: 'system', changes: { api_key: { changed: true } } })
 
   const third = await reopen(t, second, { env: { ENCRYPTION_KEY: newKey } })
   t.same((await third.app.inject({ method: 'GET', url: '/llm-config/credentials', headers: auth })).json(), { api_key: KEY }, 'the new key alone decrypts')

@@ -21,7 +21,8 @@ t.test('the OpenAPI document describes every route', async (t) => {
   const operations = Object.entries(doc.paths as Record<string, Record<string, Operation>>)
     .flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ route: `${method.toUpperCase()} ${path}`, op })))
   t.same(operations.map((o) => o.route).sort(), [
-    'DELETE /llm-config', 'GET /healthz', 'GET /llm-config', 'GET /llm-config/credentials', 'GET /readyz', 'PATCH /llm-config', 'PUT /llm-config'
+    'DELETE /llm-config', 'GET /healthz', 'GET /llm-config', 'GET /llm-config/credentials', 'GET /llm-config/history',
+    'GET /llm-config/history/{version}', 'GET /llm-config/watch', 'GET /readyz', 'PATCH /llm-config', 'POST /llm-config/restore', 'PUT /llm-config'
   ])
   const operationIds = new Set<string>()
   for (const { route, op } of operations) {
@@ -45,18 +46,20 @@ t.test('the OpenAPI document describes every route', async (t) => {
   t.equal(doc.paths['/llm-config'].put.requestBody.content['application/json'].schema.$ref, '#/components/schemas/LlmConfigInput')
   t.ok(doc.paths['/llm-config'].patch.requestBody.content['application/merge-patch+json'], 'PATCH accepts merge-patch+json')
   t.equal(doc.components.securitySchemes.bearerAuth.scheme, 'bearer')
+  t.ok(doc.paths['/llm-config/watch'].get.responses['200'].content['text/event-stream'], 'the watch is described as text/event-stream')
+  t.same(doc.paths['/llm-config/restore'].post.security, [{ bearerAuth: [] }])
 })
 
 t.test('components are named after their schemas, api_key is writeOnly', async (t) => {
   const { app } = await testApp(t)
   const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json()
-  t.same(Object.keys(doc.components.schemas).sort(), ['Credentials', 'LlmConfig', 'LlmConfigInput', 'Problem'])
+  t.same(Object.keys(doc.components.schemas).sort(), ['Credentials', 'HistoryEntry', 'HistoryPage', 'HistoryVersion', 'LlmConfig', 'LlmConfigInput', 'Problem', 'RestoreRequest'])
   t.notMatch(JSON.stringify(doc), /def-\d/, 'no def-N names')
   const input = doc.components.schemas.LlmConfigInput
   t.equal(input.properties.api_key.anyOf[0].writeOnly, true)
   t.equal(input.additionalProperties, false)
   t.notOk('api_key' in doc.components.schemas.LlmConfig.properties, 'the key is not part of the response schema')
-  for (const field of ['id', 'api_key_set', 'api_key_hint', 'created_at', 'updated_at']) {
+  for (const field of ['id', 'api_key_set', 'api_key_hint', 'created_at', 'updated_at', 'version']) {
     t.equal(doc.components.schemas.LlmConfig.properties[field].readOnly, true, `${field} is readOnly`)
   }
   t.notMatch(JSON.stringify(doc.components.schemas.LlmConfigInput), /"default"/, 'defaults come from the database, not the schema')
