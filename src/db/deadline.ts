@@ -21,9 +21,10 @@ const CONNECTION_CODES = new Set([
 ])
 
 export function isConnectionError (error: unknown): boolean {
-  for (let e = error as { code?: unknown, cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+  for (let e = error as { code?: unknown, cause?: unknown, message?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
     const code = typeof e.code === 'string' ? e.code : ''
     if (CONNECTION_CODES.has(code) || code.startsWith('08')) return true
+    if (e.message === 'PGlite is closed') return true // the embedded database's "connection ended"
   }
   return false
 }

@@ -22,7 +22,7 @@ t.test('/readyz is 503 problem+json when the schema is not migrated', async (t) 
   t.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200, 'the process is still alive')
 })
 
-t.test('/readyz is 503 when the database is unreachable; errors are problem+json 500', async (t) => {
+t.test('/readyz is 503 when the database is unreachable; consistent reads are 503 problem+json', async (t) => {
   const { app } = await testApp(t)
   await app.database.close()
   const ready = await app.inject({ method: 'GET', url: '/readyz' })
@@ -31,8 +31,9 @@ t.test('/readyz is 503 when the database is unreachable; errors are problem+json
   const cached = await app.inject({ method: 'GET', url: '/llm-config' })
   t.equal(cached.statusCode, 200, 'the replica\'s copy still answers plain reads')
   const read = await app.inject({ method: 'GET', url: '/llm-config?consistent=true' })
-  t.equal(read.statusCode, 500, 'a consistent read needs the database')
+  t.equal(read.statusCode, 503, 'a consistent read needs the database')
   t.match(read.headers['content-type'], /^application\/problem\+json/)
+  t.equal(read.headers['retry-after'], '1')
   t.same(Object.keys(read.json()).sort(), ['detail', 'status', 'title', 'type'])
 })
 
