@@ -16,15 +16,32 @@ function readConfig (): Config {
   }
 }
 
+function isPostgresWriteAfterClose (error: Error): boolean {
+  return error instanceof TypeError && /reading 'write'/.test(error.message) && /postgres[\\/]src[\\/]connection\.js/.test(error.stack ?? '')
+}
+
 async function main (): Promise<void> {
   const config = readConfig()
   // Imported after the environment is checked, so a bad variable fails fast.
   const { buildApp } = await import('./app.js')
   const app = await buildApp(config)
-  closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+  const grace = closeWithGrace({ delay: 10_000, skip: ['uncaughtException'] }, async ({ signal, err }) => {
     if (err) app.log.error({ err: { type: err.name } }, 'shutting down after an uncaught error')
     else app.log.info({ signal }, 'shutting down')
     await app.close()
+  })
+  process.on('uncaughtException', (error) => {
+    if (isPostgresWriteAfterClose(error)) {
+      // postgres.js writes a ROLLBACK to the socket of a backend that died inside a
+      // transaction (porsager/postgres#1208): the connection is gone either way and the pool
+      // opens a new one. Not a reason to stop serving.
+      app.log.warn({ err: { type: error.name } }, 'ignored postgres.js write to a closed connection')
+      return
+    }
+    app.log.error({ err: { type: error.name } }, 'shutting down after an uncaught error')
+    grace.uninstall()
+    app.close().finally(() => process.exit(1))
+    setTimeout(() => process.exit(1), 10_000).unref()
   })
   try {
     await app.listen({ port: config.port, host: config.host })

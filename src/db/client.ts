@@ -31,6 +31,9 @@ export async function openDatabase (target: DatabaseTarget, options: OpenOptions
       onnotice: () => {}, // "relation already exists, skipping" and the like are not news
       // A connection attempt to a dead or frozen server gives up instead of queueing forever.
       connect_timeout: Math.max(1, Math.ceil(deadlineMs / 1000)),
+      // Reconnect quickly once the server is back: postgres.js's default backoff grows to 20 s
+      // (shared across the pool) and kept requests failing for seconds after a restart.
+      backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 0.5),
       connection: {
         application_name: 'llm-config-service',
         // The server abandons what the client has stopped waiting for: a statement past the

@@ -29,24 +29,42 @@ export function isConnectionError (error: unknown): boolean {
   return false
 }
 
+/**
+ * Given to the work: a deadline that has passed cannot stop a query postgres.js has queued, so
+ * a transaction checks it (at its start and before it commits) and rolls back instead of
+ * applying a change whose client was already told 503, possibly over newer acknowledged ones.
+ */
+export interface Deadline {
+  readonly expired: boolean
+  /** Throws DatabaseUnavailableError('deadline') once the deadline has passed. */
+  check: () => void
+}
+
 export interface DeadlineOptions {
   /** Safe to run twice (a read): retried once after a connection error. */
   idempotent?: boolean
 }
 
-export async function withDeadline<T> (ms: number, work: () => Promise<T>, options: DeadlineOptions = {}): Promise<T> {
+export async function withDeadline<T> (ms: number, work: (deadline: Deadline) => Promise<T>, options: DeadlineOptions = {}): Promise<T> {
   let timer: NodeJS.Timeout | undefined
+  const state: Deadline = {
+    expired: false,
+    check () { if (this.expired) throw new DatabaseUnavailableError('deadline') }
+  }
   const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new DatabaseUnavailableError('deadline')), ms)
+    timer = setTimeout(() => {
+      (state as { expired: boolean }).expired = true
+      reject(new DatabaseUnavailableError('deadline'))
+    }, ms)
   })
   const attempt = async (): Promise<T> => {
     try {
-      return await work()
+      return await work(state)
     } catch (error) {
       if (!isConnectionError(error)) throw error
-      if (options.idempotent) {
+      if (options.idempotent && !state.expired) {
         try {
-          return await work()
+          return await work(state)
         } catch (retryError) {
           if (isConnectionError(retryError)) throw new DatabaseUnavailableError('connection')
           throw retryError

@@ -66,7 +66,8 @@ export function createLlmConfigRepository (db: Db, { keyring, deadlineMs, histor
     plan: (current: LlmConfigRow, tx: Db) => Promise<Record<string, unknown> | R>
   ): Promise<WriteResult | R> {
     try {
-      return await withDeadline(deadlineMs, () => db.transaction(async (tx) => {
+      return await withDeadline(deadlineMs, (deadline) => db.transaction(async (tx) => {
+        deadline.check() // queued past the deadline: the client has its 503 already
         const current = mustExist((await firstRow(tx).for('update'))[0])
         if (precondition && !precondition(etagOf(current))) return { outcome: 'precondition-failed' as const }
         const set = await plan(current, tx as unknown as Db)
@@ -86,6 +87,7 @@ export function createLlmConfigRepository (db: Db, { keyring, deadlineMs, histor
         const violations = checkRules(toPublic(after))
         if (violations.length > 0) throw new Rollback({ outcome: 'rule-violation', violations })
         await recordVersion(tx, { before: current, after, actor, action, retain: historyRetain })
+        deadline.check() // too late to acknowledge: roll back rather than commit unannounced
         return { outcome: 'written' as const, ...snapshot(after) }
       }))
     } catch (error) {
