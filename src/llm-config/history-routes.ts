@@ -32,18 +32,18 @@ const historyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       security: [{}, ...bearer],
       querystring: Type.Object({
         limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 20 })),
-        before: Type.Optional(Type.Integer({ minimum: 1, description: 'Only versions below this one' }))
+        before: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Only versions below this one' }))
       }),
       response: { 200: ref(HistoryPage), 400: problem('Invalid limit or before'), ...readResponses }
     }
   }, async (request) => {
     const limit = request.query.limit ?? 20
     const before = request.query.before
-    const items = await withDeadline(deadline, () => history.list({ limit, before }), { idempotent: true })
+    // One more than asked tells whether an older page exists (HISTORY_RETAIN may have pruned it).
+    const found = await withDeadline(deadline, () => history.list({ limit: limit + 1, before }), { idempotent: true })
+    const items = found.slice(0, limit)
     const last = items.at(-1)
-    const next = items.length === limit && last !== undefined && last.version > 1
-      ? `/llm-config/history?limit=${limit}&before=${last.version}`
-      : null
+    const next = found.length > limit && last !== undefined ? `/llm-config/history?limit=${limit}&before=${last.version}` : null
     return { items, next }
   })
 
@@ -54,7 +54,7 @@ const historyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'One version: its full state (without the key) and its change record',
       operationId: 'getLlmConfigVersion',
       security: [{}, ...bearer],
-      params: Type.Object({ version: Type.Integer({ minimum: 1 }) }),
+      params: Type.Object({ version: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) }),
       response: { 200: ref(HistoryVersion), 400: problem('The version is not a positive integer'), 404: problem('No such version'), ...readResponses }
     }
   }, async (request, reply) => {

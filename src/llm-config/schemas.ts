@@ -109,7 +109,7 @@ export const HistoryVersion = Type.Object({
 }, { $id: 'HistoryVersion', additionalProperties: false, description: 'A version\'s full state (without the key) and its change record' })
 
 export const RestoreRequest = Type.Object({
-  version: Type.Integer({ minimum: 1, description: 'The version whose state becomes the configuration again (a new version)' })
+  version: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'The version whose state becomes the configuration again (a new version)' })
 }, { $id: 'RestoreRequest', additionalProperties: false })
 
 const FieldError = Type.Object({

@@ -24,6 +24,7 @@ const watch: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/llm-config/watch', {
     config: { access: 'read' },
+    exposeHeadRoute: false, // a HEAD would hold a watcher's place and never answer
     schema: {
       tags: ['llm-config'],
       summary: 'Watch the configuration (Server-Sent Events)',
