@@ -29,8 +29,11 @@ const Env = Type.Object({
   HISTORY_RETAIN: Type.Integer({ minimum: 1, description: 'versions of history to keep; unset keeps everything' }),
   WATCH_MAX: Type.Integer({ minimum: 0, default: 100, description: 'SSE watchers per replica' }),
   WATCH_HEARTBEAT_MS: Type.Integer({ minimum: 100, default: 15_000, description: 'interval of SSE heartbeat comments' }),
+  VERIFY_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 5000, description: 'deadline of each provider probe of POST /llm-config/verify' }),
+  VERIFY_ALLOW_PRIVATE: Type.Boolean({ default: false, description: 'let verify probe private and loopback addresses for every provider' }),
+  VERIFY_RATE_LIMIT: Type.Integer({ minimum: 1, default: 10, description: 'verify calls per minute per client address' }),
   LOG_LEVEL: Type.Enum(logLevels, { default: 'info' })
-}, { required: ['NODE_ENV', 'PORT', 'HOST', 'DATA_DIR', 'DOCS_ENABLED', 'WRITE_RATE_LIMIT', 'AUTH_FAILURE_LIMIT', 'DATABASE_DEADLINE_MS', 'WATCH_MAX', 'WATCH_HEARTBEAT_MS', 'LOG_LEVEL'] })
+}, { required: ['NODE_ENV', 'PORT', 'HOST', 'DATA_DIR', 'DOCS_ENABLED', 'WRITE_RATE_LIMIT', 'AUTH_FAILURE_LIMIT', 'DATABASE_DEADLINE_MS', 'WATCH_MAX', 'WATCH_HEARTBEAT_MS', 'VERIFY_TIMEOUT_MS', 'VERIFY_ALLOW_PRIVATE', 'VERIFY_RATE_LIMIT', 'LOG_LEVEL'] })
 
 export type DatabaseTarget =
   | { kind: 'postgres', url: string }
@@ -58,6 +61,7 @@ export interface Config {
   /** Versions of history kept (the current one always is); undefined keeps everything. */
   historyRetain: number | undefined
   watch: { max: number, heartbeatMs: number }
+  verify: { timeoutMs: number, allowPrivate: boolean, perMinute: number }
   logLevel: string
 }
 
@@ -105,6 +109,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     databaseDeadlineMs: vars.DATABASE_DEADLINE_MS,
     historyRetain: vars.HISTORY_RETAIN,
     watch: { max: vars.WATCH_MAX, heartbeatMs: vars.WATCH_HEARTBEAT_MS },
+    verify: { timeoutMs: vars.VERIFY_TIMEOUT_MS, allowPrivate: vars.VERIFY_ALLOW_PRIVATE, perMinute: vars.VERIFY_RATE_LIMIT },
     logLevel: vars.LOG_LEVEL
   }
 }
