@@ -16,6 +16,13 @@ export type Database =
   | { kind: 'postgres', db: Db, url: string, close: () => Promise<void> }
   | { kind: 'embedded', db: Db, pglite: PGlite, close: () => Promise<void> }
 
+/**
+ * Seconds before the next connection attempt: reconnect quickly once the server is back.
+ * postgres.js's default grows to 20 s (shared across the pool) and kept requests failing for
+ * seconds after a restart.
+ */
+export const reconnectBackoff = (retries: number) => Math.min(0.05 * 2 ** retries, 0.5)
+
 export interface OpenOptions {
   /** Embedded only: start from a dumped data directory (PGlite's dumpDataDir) instead of initdb. */
   loadDataDir?: Blob
@@ -31,9 +38,7 @@ export async function openDatabase (target: DatabaseTarget, options: OpenOptions
       onnotice: () => {}, // "relation already exists, skipping" and the like are not news
       // A connection attempt to a dead or frozen server gives up instead of queueing forever.
       connect_timeout: Math.max(1, Math.ceil(deadlineMs / 1000)),
-      // Reconnect quickly once the server is back: postgres.js's default backoff grows to 20 s
-      // (shared across the pool) and kept requests failing for seconds after a restart.
-      backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 0.5),
+      backoff: reconnectBackoff,
       connection: {
         application_name: 'llm-config-service',
         // The server abandons what the client has stopped waiting for: a statement past the
