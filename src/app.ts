@@ -9,6 +9,8 @@ import type { Database } from './db/client.js'
 import { createLlmConfigRepository, type LlmConfigRepository } from './llm-config/repository.js'
 import historyRoutes from './llm-config/history-routes.js'
 import llmConfigRoutes from './llm-config/routes.js'
+import verifyRoutes from './llm-config/verify-routes.js'
+import { VERIFY_SCHEMAS } from './llm-config/verify/schemas.js'
 import watch from './llm-config/watch.js'
 import { Credentials, HistoryEntry, HistoryPage, HistoryVersion, LlmConfig, LlmConfigInput, Problem, RestoreRequest } from './llm-config/schemas.js'
 import auth from './plugins/auth.js'
@@ -64,6 +66,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}) {
   app.decorate('config', { getter: () => config })
 
   for (const schema of [LlmConfig, LlmConfigInput, Credentials, HistoryEntry, HistoryPage, HistoryVersion, RestoreRequest, Problem]) app.addSchema(schema)
+  for (const schema of VERIFY_SCHEMAS) app.addSchema(schema)
 
   await app.register(errors)
   await app.register(jsonBody)
@@ -71,7 +74,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}) {
   // Closed unless CORS_ORIGINS names the browser origins allowed to call the API.
   await app.register(cors, {
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
-    methods: ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE'],
+    methods: ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'POST'],
     allowedHeaders: ['authorization', 'content-type', 'if-match', 'if-none-match'],
     exposedHeaders: ['etag', 'retry-after']
   })
@@ -97,6 +100,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}) {
   await app.register(health)
   await app.register(llmConfigRoutes)
   await app.register(historyRoutes)
+  await app.register(verifyRoutes)
   await app.register(watch)
   return app
 }

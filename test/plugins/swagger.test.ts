@@ -22,7 +22,8 @@ t.test('the OpenAPI document describes every route', async (t) => {
     .flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ route: `${method.toUpperCase()} ${path}`, op })))
   t.same(operations.map((o) => o.route).sort(), [
     'DELETE /llm-config', 'GET /healthz', 'GET /llm-config', 'GET /llm-config/credentials', 'GET /llm-config/history',
-    'GET /llm-config/history/{version}', 'GET /llm-config/watch', 'GET /readyz', 'PATCH /llm-config', 'POST /llm-config/restore', 'PUT /llm-config'
+    'GET /llm-config/history/{version}', 'GET /llm-config/watch', 'GET /readyz', 'PATCH /llm-config', 'POST /llm-config/restore',
+    'POST /llm-config/verify', 'PUT /llm-config'
   ])
   const operationIds = new Set<string>()
   for (const { route, op } of operations) {
@@ -53,7 +54,8 @@ t.test('the OpenAPI document describes every route', async (t) => {
 t.test('components are named after their schemas, api_key is writeOnly', async (t) => {
   const { app } = await testApp(t)
   const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json()
-  t.same(Object.keys(doc.components.schemas).sort(), ['Credentials', 'HistoryEntry', 'HistoryPage', 'HistoryVersion', 'LlmConfig', 'LlmConfigInput', 'Problem', 'RestoreRequest'])
+  t.same(Object.keys(doc.components.schemas).sort(), ['Credentials', 'HistoryEntry', 'HistoryPage', 'HistoryVersion', 'LlmConfig', 'LlmConfigInput', 'Problem', 'RestoreRequest',
+    'VerifyModel', 'VerifyReport', 'VerifyTarget'])
   t.notMatch(JSON.stringify(doc), /def-\d/, 'no def-N names')
   const input = doc.components.schemas.LlmConfigInput
   t.equal(input.properties.api_key.anyOf[0].writeOnly, true)

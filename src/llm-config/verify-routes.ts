@@ -1,0 +1,66 @@
+// POST /llm-config/verify: probes the provider(s) with the stored configuration, or with unsaved
+// values given in the body merged over it, and reports what they said. Nothing is written. A
+// body's api_key is used for this call only: never stored, logged or returned. The log gets
+// provider, host, status and error class per target, nothing else.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { checkRules } from './rules.js'
+import { LlmConfigInput, SETTING_NAMES, problemResponse as problem, ref, type LlmConfig } from './schemas.js'
+import { verifyConfiguration } from './verify/report.js'
+import { VerifyReport } from './verify/schemas.js'
+import { sendWriteResult } from './write-result.js'
+
+/** The configuration as it would be after `input` (a partial one), without writing it. */
+function merged (stored: LlmConfig, input: LlmConfigInput): LlmConfig {
+  const given = SETTING_NAMES.filter((name) => input[name] !== undefined).map((name) => [name, input[name]])
+  return { ...stored, ...Object.fromEntries(given) }
+}
+
+const verifyRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { timeoutMs, allowPrivate, perMinute } = app.config.verify
+  // Its own budget: each call makes outbound requests, which writes do not.
+  const verifyRateLimit = app.rateLimit({ max: perMinute, timeWindow: 60_000, keyGenerator: (request) => `verify:${request.ip}` })
+
+  app.post('/llm-config/verify', {
+    config: { access: 'write' },
+    onRequest: verifyRateLimit,
+    schema: {
+      tags: ['llm-config'],
+      summary: 'Check the configuration against the provider',
+      description: 'Asks the provider (and the backup provider) for its model list, with the stored configuration or with the ' +
+        'settings given in the body merged over it. The body is optional. An api_key in the body is used for this call only. ' +
+        'Nothing is stored. Each probe has a deadline of VERIFY_TIMEOUT_MS; public providers are never probed at private addresses ' +
+        'unless VERIFY_ALLOW_PRIVATE is set; redirects are not followed.',
+      operationId: 'verifyLlmConfig',
+      security: [{ bearerAuth: [] }],
+      consumes: ['application/json'],
+      // No body (or null) verifies the stored configuration as it is.
+      body: Type.Union([ref(LlmConfigInput), Type.Null()]),
+      response: {
+        200: { ...ref(VerifyReport), description: 'What the providers answered (ok tells whether all is well); nothing was stored' },
+        400: problem('Malformed JSON, a forbidden key, or a body that does not match LlmConfigInput'),
+        401: problem('Missing or unknown bearer token'),
+        403: problem('The token\'s role does not allow this'),
+        415: problem('Content type is not JSON'),
+        422: problem('The resulting configuration breaks a rule (backup_model needs a backup_provider)'),
+        429: problem('Too many verifications (VERIFY_RATE_LIMIT) or failed authentications from this address; see Retry-After'),
+        500: problem('The stored key cannot be decrypted with the configured encryption keys, or an unexpected error'),
+        503: problem('The database did not answer in time; see Retry-After')
+      }
+    }
+  }, async (request, reply) => {
+    const input = request.body ?? {}
+    const config = merged((await app.llmConfig.read()).config, input)
+    const violations = checkRules(config)
+    if (violations.length > 0) return sendWriteResult(app, request, reply, { outcome: 'rule-violation', violations })
+    const apiKey = input.api_key !== undefined ? input.api_key : await app.llmConfig.readApiKey()
+    const report = await verifyConfiguration(config, apiKey, { timeoutMs, allowPrivate })
+    for (const target of report.targets) {
+      request.log.info({ role: target.role, provider: target.provider, host: target.url && new URL(target.url).host, status: target.status, error: target.error }, 'provider probed')
+    }
+    request.log.info({ actor: request.principal.name, ok: report.ok }, 'configuration verified')
+    return report
+  })
+}
+
+export default verifyRoutes

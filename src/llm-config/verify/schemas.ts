@@ -1,0 +1,49 @@
+// The report of POST /llm-config/verify. $id'd so the OpenAPI document names them as
+// components (VerifyReport, VerifyTarget, VerifyModel); app.ts adds VERIFY_SCHEMAS with addSchema.
+import { Type, type Static, type TSchema } from 'typebox'
+import { PROVIDERS } from '../providers.js'
+import { ref } from '../schemas.js'
+
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
+
+export const ERROR_CLASSES = ['unreachable', 'timeout', 'tls', 'auth_failed', 'rate_limited', 'unexpected_response'] as const
+export type ErrorClass = typeof ERROR_CLASSES[number]
+
+export const TARGET_ROLES = ['primary', 'backup'] as const
+export type TargetRole = typeof TARGET_ROLES[number]
+
+export const MODEL_SETTINGS = ['model_tagger', 'model_enricher', 'model_analytics', 'model_responder', 'backup_model'] as const
+export type ModelSetting = typeof MODEL_SETTINGS[number]
+
+export const VerifyTarget = Type.Object({
+  role: Type.Enum(TARGET_ROLES, { description: 'primary: provider (and api_url); backup: backup_provider' }),
+  provider: Type.Enum(PROVIDERS),
+  url: Nullable(Type.String({ description: 'The URL probed (the provider\'s model list), or null when there is none to probe' })),
+  key_sent: Type.Boolean({ description: 'Whether the API key went with the probe: only to the provider it belongs to, never to another backup provider' }),
+  reachable: Type.Boolean({ description: 'An HTTP answer came back' }),
+  status: Nullable(Type.Integer({ description: 'The HTTP status of the answer' })),
+  latency_ms: Nullable(Type.Integer({ minimum: 0, description: 'Time until the answer\'s headers arrived' })),
+  auth_accepted: Nullable(Type.Boolean({ description: 'true: the provider answered the listing; false: it refused the credentials; null: not known' })),
+  error: Nullable(Type.Enum(ERROR_CLASSES, { description: 'What went wrong, or null' })),
+  detail: Nullable(Type.String({ description: 'The error in words' })),
+  models: Nullable(Type.Array(Type.String(), { description: 'The models the provider lists, or null when it gave no list' }))
+}, { $id: 'VerifyTarget', additionalProperties: false, description: 'One provider endpoint and how it answered' })
+export type VerifyTarget = Static<typeof VerifyTarget>
+
+export const VerifyModel = Type.Object({
+  setting: Type.Enum(MODEL_SETTINGS),
+  model: Type.String(),
+  target: Type.Enum(TARGET_ROLES, { description: 'The target whose list was searched' }),
+  provider: Type.Enum(PROVIDERS),
+  available: Nullable(Type.Boolean({ description: 'Whether the provider lists the model; null when it gave no list' }))
+}, { $id: 'VerifyModel', additionalProperties: false, description: 'One configured model and whether its provider offers it' })
+export type VerifyModel = Static<typeof VerifyModel>
+
+export const VerifyReport = Type.Object({
+  ok: Type.Boolean({ description: 'Every target answered without error and lists every configured model' }),
+  targets: Type.Array(ref(VerifyTarget)),
+  models: Type.Array(ref(VerifyModel))
+}, { $id: 'VerifyReport', additionalProperties: false, description: 'What the providers said about the configuration. Nothing was stored.' })
+export type VerifyReport = Static<typeof VerifyReport>
+
+export const VERIFY_SCHEMAS = [VerifyTarget, VerifyModel, VerifyReport]
