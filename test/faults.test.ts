@@ -8,19 +8,14 @@
 // NOTIFY) without touching the database; `Cache-Control: no-cache` makes it read the database.
 // The load has both kinds: the no-cache reads carry the 503 and recovery assertions, and every
 // successful read, of either kind, must show at least the last write acknowledged before it.
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { stat } from 'node:fs/promises'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import postgres from 'postgres'
 import t, { type Test } from 'tap'
 import { createPrivateCluster, processState, type PrivateCluster, type StopMode } from './support/private-cluster.js'
+import { buildOnce, exitOf, startServer as startProcess, within, type Server } from './support/server-process.js'
 
 t.setTimeout(10 * 60_000)
 
-const root = fileURLToPath(new URL('..', import.meta.url))
-const serverJs = join(root, 'dist', 'server.js')
 const ADMIN_TOKEN = 'faults-test-admin-token-0123456789'
 const DEADLINE_MS = 1000 // DATABASE_DEADLINE_MS for the server under test
 /** A bound on hanging, not a performance target: every answer comes within it. */
@@ -33,92 +28,19 @@ const OUTAGE_MS = 5000
 const ABORT_MS = 15_000
 
 // Build once, so the test runs what `npm start` would run.
-try {
-  await promisify(execFile)('npm', ['run', 'build', '--silent'], { cwd: root })
-} catch (error) {
-  const { stdout, stderr } = error as { stdout?: string, stderr?: string }
-  throw new Error(`npm run build failed:\n${stdout ?? ''}${stderr ?? ''}`)
-}
+await buildOnce()
 
 interface Teardown { teardown: (fn: () => unknown) => void }
-interface Exit { code: number | null, signal: NodeJS.Signals | null }
-interface LogLine { level?: number, msg?: string, [key: string]: unknown }
-
-interface Server {
-  process: ChildProcess
-  url: string
-  stdout: () => string
-  stderr: () => string
-  logs: () => LogLine[]
-  closed: Promise<Exit>
-}
-
-/** Our environment minus the service's own variables and tap's hooks, plus the given ones. */
-function childEnv (env: Record<string, string>): NodeJS.ProcessEnv {
-  const own = new Set(['NODE_ENV', 'PORT', 'HOST', 'DATABASE_URL', 'DATA_DIR', 'ADMIN_TOKEN', 'ADMIN_TOKENS', 'READER_TOKENS',
-    'CONSUMER_TOKENS', 'ENCRYPTION_KEY', 'ENCRYPTION_KEYS_OLD', 'CORS_ORIGINS', 'DOCS_ENABLED', 'WRITE_RATE_LIMIT',
-    'AUTH_FAILURE_LIMIT', 'DATABASE_DEADLINE_MS', 'LOG_LEVEL', 'NODE_OPTIONS', 'NODE_V8_COVERAGE'])
-  const result: NodeJS.ProcessEnv = {}
-  for (const [name, value] of Object.entries(process.env)) {
-    if (!own.has(name) && !name.startsWith('TAP')) result[name] = value
-  }
-  return { ...result, ...env }
-}
 
 /** Starts dist/server.js on a free port against the cluster and waits for "Server listening at". */
-async function startServer (t: Teardown, cluster: PrivateCluster): Promise<Server> {
-  const child = spawn(process.execPath, [serverJs], {
-    cwd: root,
-    env: childEnv({
-      PORT: '0',
-      LOG_LEVEL: 'info',
-      DATABASE_URL: cluster.url,
-      DATABASE_DEADLINE_MS: String(DEADLINE_MS),
-      ADMIN_TOKEN,
-      ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
-      WRITE_RATE_LIMIT: '1000000' // the load writes far more than 60 a minute
-    }),
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  cluster.guard(child)
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
-  const closed = new Promise<Exit>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })))
-  t.teardown(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-    await closed
-  })
-  const logs = () => stdout.split('\n').filter((line) => line.trim() !== '').map((line): LogLine => {
-    try {
-      return JSON.parse(line) as LogLine
-    } catch {
-      return { msg: line }
-    }
-  })
-  const url = await within(60_000, 'waiting for "Server listening at"', new Promise<string>((resolve, reject) => {
-    const check = () => {
-      for (const line of logs()) {
-        const match = /Server listening at (http:\/\/\S+)/.exec(line.msg ?? '')
-        if (match?.[1]) return resolve(match[1])
-      }
-    }
-    child.stdout.on('data', check)
-    closed.then((exit) => reject(new Error(`server exited (${JSON.stringify(exit)}) before listening:\n${stderr}`)), reject)
-  }))
-  return { process: child, url, stdout: () => stdout, stderr: () => stderr, logs, closed }
-}
-
-async function within<T> (ms: number, what: string, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  try {
-    return await Promise.race([promise, new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)
-    })])
-  } finally {
-    clearTimeout(timer)
-  }
+function startServer (t: Teardown, cluster: PrivateCluster): Promise<Server> {
+  return startProcess(t, {
+    DATABASE_URL: cluster.url,
+    DATABASE_DEADLINE_MS: String(DEADLINE_MS),
+    ADMIN_TOKEN,
+    ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+    WRITE_RATE_LIMIT: '1000000' // the load writes far more than 60 a minute
+  }, { guard: (child) => cluster.guard(child) })
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -385,7 +307,7 @@ async function outageUnderLoad (t: Test, fault: Fault) {
   const fatal = server.logs().filter((line) => (line.level ?? 0) >= 60 || /uncaught/i.test(line.msg ?? ''))
   t.same(fatal.map((line) => line.msg), [], 'no uncaught error, nothing logged at fatal level')
   server.process.kill('SIGTERM')
-  const exit = await within(15_000, 'waiting for the server to exit', server.closed)
+  const exit = await exitOf(server, 15_000)
   t.same(exit, { code: 0, signal: null }, 'SIGTERM afterwards: exit code 0')
   const counts: Record<string, number> = {}
   for (const s of samples) {

@@ -22,19 +22,27 @@ export const backend = TEST_DATABASE_URL ? 'postgres' : 'embedded'
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
-/** A new, empty PostgreSQL database on the test server; dropped at teardown. */
-export async function createPostgresDatabase (t: Teardown): Promise<string> {
-  if (!TEST_DATABASE_URL) throw new Error('TEST_DATABASE_URL is not set')
+/** Tests that need a server use TEST_DATABASE_URL's, else the one the machine always runs. */
+export const postgresServerUrl = TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+
+/** A new, empty database on `serverUrl`; dropped (even with clients still connected) at teardown. */
+export async function createDatabaseOn (t: Teardown, serverUrl: string): Promise<string> {
   const name = `llm_config_test_${process.pid}_${randomBytes(4).toString('hex')}`
-  const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} })
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} })
   await admin.unsafe(`create database "${name}"`)
   t.teardown(async () => {
     await admin.unsafe(`drop database if exists "${name}" with (force)`)
     await admin.end()
   })
-  const url = new URL(TEST_DATABASE_URL)
+  const url = new URL(serverUrl)
   url.pathname = `/${name}`
   return url.toString()
+}
+
+/** A new, empty PostgreSQL database on the test server (TEST_DATABASE_URL); dropped at teardown. */
+export async function createPostgresDatabase (t: Teardown): Promise<string> {
+  if (!TEST_DATABASE_URL) throw new Error('TEST_DATABASE_URL is not set')
+  return await createDatabaseOn(t, TEST_DATABASE_URL)
 }
 
 /** A migrated, empty (no configuration row yet) embedded database dump, made once per migration set. */

@@ -10,12 +10,13 @@
 // The 200 ms propagation bound is the spec's correctness bound on propagation, not a benchmark.
 import postgres from 'postgres'
 import t, { type Test } from 'tap'
-import { createDatabaseOn, postgresServerUrl } from './db/schema-inspection.js'
+import { createDatabaseOn, postgresServerUrl } from './helper.js'
 import { createPrivateCluster, type StopMode } from './support/private-cluster.js'
 import {
-  buildOnce, openWatcher, patchConfig, quantile, readConfig, sleep, startReplicas,
+  openWatcher, patchConfig, quantile, readConfig, sleep, startReplicas,
   type Answer, type Replica, type Watcher
 } from './support/replica.js'
+import { buildOnce } from './support/server-process.js'
 
 t.setTimeout(10 * 60_000)
 

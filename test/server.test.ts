@@ -1,139 +1,28 @@
 // The real process: dist/server.js started as a child, exactly as `npm start` runs it.
 // Covers what only the process shows: environment errors, persistence across a restart,
 // the generated admin token, graceful shutdown under load, PostgreSQL, and start-up failure.
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import postgres from 'postgres'
 import t from 'tap'
+import { createDatabaseOn, postgresServerUrl } from './helper.js'
+import {
+  buildOnce, exitOf, GRACE_MS, launch as launchProcess, startServer as startProcess, stop,
+  type Env, type Server
+} from './support/server-process.js'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
-const serverJs = join(root, 'dist', 'server.js')
 const ADMIN_TOKEN = 'server-test-admin-token-0123456789'
-const GRACE_MS = 10_000 // server.ts: closeWithGrace({ delay: 10_000 })
 
 // Build once, so the test runs what `npm start` would run.
-try {
-  await promisify(execFile)('npm', ['run', 'build', '--silent'], { cwd: root })
-} catch (error) {
-  const { stdout, stderr } = error as { stdout?: string, stderr?: string }
-  throw new Error(`npm run build failed:\n${stdout ?? ''}${stderr ?? ''}`)
-}
+await buildOnce()
 
 interface Teardown { teardown: (fn: () => unknown) => void }
-type Env = Record<string, string | undefined>
-interface Exit { code: number | null, signal: NodeJS.Signals | null }
-interface LogLine { level?: number, msg?: string, [key: string]: unknown }
 
-interface Child {
-  process: ChildProcess
-  stdout: () => string
-  stderr: () => string
-  /** stdout's pino JSON lines, parsed. */
-  logs: () => LogLine[]
-  /** Resolves once the process exited and its output streams closed. */
-  closed: Promise<Exit>
-}
-
-/**
- * The environment of a child: ours minus the service's own variables (CI may set
- * DATABASE_URL) and tap's loader and coverage hooks; an undefined value leaves a variable unset.
- */
-function childEnv (env: Env): NodeJS.ProcessEnv {
-  const own = ['PORT', 'HOST', 'DATABASE_URL', 'DATA_DIR', 'ADMIN_TOKEN', 'LOG_LEVEL', 'NODE_OPTIONS', 'NODE_V8_COVERAGE', 'NODE_ENV',
-    'ENCRYPTION_KEY', 'ENCRYPTION_KEYS_OLD', 'ADMIN_TOKENS', 'READER_TOKENS', 'CONSUMER_TOKENS', 'CORS_ORIGINS', 'DOCS_ENABLED',
-    'WRITE_RATE_LIMIT', 'AUTH_FAILURE_LIMIT', 'DATABASE_DEADLINE_MS']
-  const result: NodeJS.ProcessEnv = {}
-  for (const [name, value] of Object.entries(process.env)) {
-    if (!own.includes(name) && !name.startsWith('TAP')) result[name] = value
-  }
-  for (const [name, value] of Object.entries({ PORT: '0', LOG_LEVEL: 'info', ADMIN_TOKEN, ...env })) {
-    if (value !== undefined) result[name] = value
-  }
-  return result
-}
-
-function launch (t: Teardown, env: Env): Child {
-  const child = spawn(process.execPath, [serverJs], { cwd: root, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
-  const closed = new Promise<Exit>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })))
-  t.teardown(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-    await closed
-  })
-  const logs = () => stdout.split('\n').filter((line) => line.trim() !== '').map((line): LogLine => {
-    try {
-      return JSON.parse(line) as LogLine
-    } catch {
-      return { msg: line }
-    }
-  })
-  return { process: child, stdout: () => stdout, stderr: () => stderr, logs, closed }
-}
-
-function timeout (ms: number, what: string): { promise: Promise<never>, cancel: () => void } {
-  let timer: NodeJS.Timeout | undefined
-  const promise = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)
-  })
-  return { promise, cancel: () => clearTimeout(timer) }
-}
-
-/** Waits for the process to end on its own (start-up failures). */
-async function exitOf (child: Child, ms = 30_000): Promise<Exit> {
-  const timer = timeout(ms, 'waiting for the process to exit')
-  try {
-    return await Promise.race([child.closed, timer.promise])
-  } finally {
-    timer.cancel()
-  }
-}
-
-interface Server extends Child { url: string }
-
-/** Starts the server on a free port (PORT=0) and waits for pino's "Server listening at" line. */
-async function startServer (t: Teardown, env: Env): Promise<Server> {
-  const child = launch(t, env)
-  const timer = timeout(60_000, 'waiting for "Server listening at"')
-  try {
-    const url = await Promise.race([
-      new Promise<string>((resolve, reject) => {
-        const check = () => {
-          for (const line of child.logs()) {
-            const match = /Server listening at (http:\/\/\S+)/.exec(line.msg ?? '')
-            if (match?.[1]) {
-              child.process.stdout?.off('data', check)
-              return resolve(match[1])
-            }
-          }
-        }
-        child.process.stdout?.on('data', check)
-        check()
-        child.closed.then((exit) => reject(new Error(`server exited (${JSON.stringify(exit)}) before listening:\n${child.stderr()}`)), reject)
-      }),
-      timer.promise
-    ])
-    return { ...child, url }
-  } finally {
-    timer.cancel()
-  }
-}
-
-/** Sends a signal and waits up to the grace delay for the exit. */
-async function stop (server: Child, signal: NodeJS.Signals = 'SIGTERM'): Promise<Exit & { ms: number }> {
-  const started = performance.now()
-  server.process.kill(signal)
-  const exit = await exitOf(server, GRACE_MS)
-  return { ...exit, ms: Math.round(performance.now() - started) }
-}
+// Every child here has the admin token unless a test sets (or unsets) it.
+const launch = (t: Teardown, env: Env) => launchProcess(t, { ADMIN_TOKEN, ...env })
+const startServer = (t: Teardown, env: Env) => startProcess(t, { ADMIN_TOKEN, ...env })
 
 async function getConfig (server: Server) {
   const res = await fetch(`${server.url}/llm-config`)
@@ -341,19 +230,10 @@ t.test('SIGTERM during a burst of requests: each one completes or is refused, an
 })
 
 t.test('PostgreSQL: a fresh database is migrated and served', async (t) => {
-  const adminUrl = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres'
-  const name = `llm_config_server_test_${process.pid}_${randomBytes(4).toString('hex')}`
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} })
-  await admin.unsafe(`create database "${name}"`)
-  t.teardown(async () => {
-    await admin.unsafe(`drop database if exists "${name}" with (force)`)
-    await admin.end()
-  })
-  const url = new URL(adminUrl)
-  url.pathname = `/${name}`
+  const url = await createDatabaseOn(t, postgresServerUrl)
 
   const started = performance.now()
-  const server = await startServer(t, { DATABASE_URL: url.toString() })
+  const server = await startServer(t, { DATABASE_URL: url })
   const listeningMs = performance.now() - started
   const res = await getConfig(server)
   const firstGetMs = performance.now() - started
@@ -363,7 +243,7 @@ t.test('PostgreSQL: a fresh database is migrated and served', async (t) => {
   t.match(res.etag, /^"[A-Za-z0-9_-]+"$/, 'strong ETag')
   t.ok(server.logs().some((line) => line.msg === 'database ready' && line.database === 'postgres'), 'uses PostgreSQL')
 
-  const db = postgres(url.toString(), { max: 1, onnotice: () => {} })
+  const db = postgres(url, { max: 1, onnotice: () => {} })
   t.teardown(() => db.end())
   const rows = await db`select provider from llm_config`
   t.same(rows.map((row) => row.provider), ['local'], 'migrated and seeded with one configuration row')

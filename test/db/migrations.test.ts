@@ -9,11 +9,11 @@ import { openDatabase, type Database } from '../../src/db/client.js'
 import { isMigrated, migrateDatabase, readJournal } from '../../src/db/migrate.js'
 import { rollbackLatest } from '../../src/db/rollback.js'
 import { llmConfig } from '../../src/db/schema.js'
-import { backend, TEST_DATABASE_URL } from '../helper.js'
+import { backend, createDatabaseOn, postgresServerUrl, TEST_DATABASE_URL } from '../helper.js'
+import { defaultRow } from '../support/defaults.js'
 import {
-  appliedMigrations, countConfigRows, createDatabaseOn, defaultRow, dumpPublicSchema, llmConfigColumns,
-  llmConfigColumnsOf, llmConfigIndexes, llmConfigIndexesOf, llmConfigPrimaryKeyOf, npmRun, postgresServerUrl,
-  type NpmResult
+  appliedMigrations, countConfigRows, dumpPublicSchema, llmConfigColumns, llmConfigColumnsOf, llmConfigIndexes,
+  llmConfigIndexesOf, llmConfigPrimaryKeyOf, npmRun, type NpmResult
 } from './schema-inspection.js'
 
 const emptySchema = { relations: [], columns: [], indexes: [], constraints: [], sequences: [] }

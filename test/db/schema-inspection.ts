@@ -1,35 +1,13 @@
 // Reads back what a migration actually built (information_schema, pg_indexes, pg_class) on
 // either driver, and holds the llm_config table of the original design to compare it with.
 // See https://www.postgresql.org/docs/current/infoschema-columns.html
-import { randomBytes } from 'node:crypto'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { sql, type SQL } from 'drizzle-orm'
-import postgres from 'postgres'
 import type { Db } from '../../src/db/client.js'
-import { TEST_DATABASE_URL } from '../helper.js'
 
 /** The project root (where package.json is), found from this file rather than hard-coded. */
 export const projectRoot = fileURLToPath(new URL('../..', import.meta.url))
-
-/** Tests that need a server use TEST_DATABASE_URL's, else the one the machine always runs. */
-export const postgresServerUrl = TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
-
-interface Teardown { teardown: (fn: () => unknown) => void }
-
-/** A new, empty database on `serverUrl`; dropped (even with clients still connected) at teardown. */
-export async function createDatabaseOn (t: Teardown, serverUrl: string): Promise<string> {
-  const name = `llm_config_test_${process.pid}_${randomBytes(4).toString('hex')}`
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} })
-  await admin.unsafe(`create database "${name}"`)
-  t.teardown(async () => {
-    await admin.unsafe(`drop database if exists "${name}" with (force)`)
-    await admin.end()
-  })
-  const url = new URL(serverUrl)
-  url.pathname = `/${name}`
-  return url.toString()
-}
 
 /** Rows of a raw query as plain objects: postgres.js answers with an array, PGlite with { rows }. */
 export async function query<Row> (db: Db, statement: SQL): Promise<Row[]> {
@@ -95,32 +73,6 @@ export const llmConfigIndexes: IndexInfo[] = [
   { indexname: 'ix_llm_config_id', indexdef: 'CREATE INDEX ix_llm_config_id ON public.llm_config USING btree (id)' },
   { indexname: 'llm_config_pkey', indexdef: 'CREATE UNIQUE INDEX llm_config_pkey ON public.llm_config USING btree (id)' }
 ]
-
-/** Values of a row created from the column defaults alone (timestamps aside). */
-export const defaultRow = {
-  provider: 'local',
-  api_key: null,
-  api_key_hint: null,
-  version: 1,
-  api_url: null,
-  model_tagger: 'phi3',
-  model_enricher: 'llama3',
-  model_analytics: 'llama3',
-  model_responder: null,
-  enabled: false,
-  auto_tagging: true,
-  auto_enrichment: true,
-  external_enrichment: false,
-  max_retries: 3,
-  retry_delay: 300,
-  backup_provider: null,
-  backup_model: null,
-  batch_size: 5,
-  concurrent_tasks: 2,
-  cache_responses: true,
-  min_confidence_tagging: 0.7,
-  min_confidence_entity: 0.8
-}
 
 export function llmConfigColumnsOf (db: Db): Promise<ColumnInfo[]> {
   return query<ColumnInfo>(db, sql`

@@ -1,29 +1,6 @@
 import t from 'tap'
 import { auth, reopen, testApp } from '../helper.js'
-
-const DEFAULTS = {
-  provider: 'local',
-  api_url: null,
-  model_tagger: 'phi3',
-  model_enricher: 'llama3',
-  model_analytics: 'llama3',
-  model_responder: null,
-  enabled: false,
-  auto_tagging: true,
-  auto_enrichment: true,
-  external_enrichment: false,
-  max_retries: 3,
-  retry_delay: 300,
-  backup_provider: null,
-  backup_model: null,
-  batch_size: 5,
-  concurrent_tasks: 2,
-  cache_responses: true,
-  min_confidence_tagging: 0.7,
-  min_confidence_entity: 0.8,
-  api_key_set: false,
-  api_key_hint: null
-}
+import { defaultApiSettings as DEFAULTS } from '../support/defaults.js'
 
 t.test('GET /llm-config serves the defaults of the original design', async (t) => {
   const { app } = await testApp(t)

@@ -1,56 +1,18 @@
 // Replicas of the real service for multi-process tests: dist/server.js started as children
-// (as `npm start` runs it) on one PostgreSQL database, with a small HTTP client for reads,
-// writes and the SSE watch stream. Every child is SIGKILLed at teardown.
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+// (as `npm start` runs it; see server-process.ts) on one PostgreSQL database, with a small
+// HTTP client for reads, writes and the SSE watch stream. Every child is SIGKILLed at teardown.
+import type { ChildProcess } from 'node:child_process'
 import { request } from 'node:http'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
-
-const root = fileURLToPath(new URL('../..', import.meta.url))
-const serverJs = join(root, 'dist', 'server.js')
+import { startServer, type Server } from './server-process.js'
 
 export const ADMIN_TOKEN = 'replicas-test-admin-token-0123456789'
 /** One fixed key for every replica: each must decrypt what another stored. */
 export const ENCRYPTION_KEY = Buffer.alloc(32, 11).toString('base64')
 
 interface Teardown { teardown: (fn: () => unknown) => void }
-interface Exit { code: number | null, signal: NodeJS.Signals | null }
-export interface LogLine { level?: number, msg?: string, time?: number, [key: string]: unknown }
 
-/** `npm run build`, so the children run what `npm start` would run. */
-export async function buildOnce (): Promise<void> {
-  try {
-    await promisify(execFile)('npm', ['run', 'build', '--silent'], { cwd: root })
-  } catch (error) {
-    const { stdout, stderr } = error as { stdout?: string, stderr?: string }
-    throw new Error(`npm run build failed:\n${stdout ?? ''}${stderr ?? ''}`)
-  }
-}
-
-// The service's own variables (CI may set some) and tap's loader and coverage hooks.
-const OWN = new Set(['NODE_ENV', 'PORT', 'HOST', 'DATABASE_URL', 'DATA_DIR', 'ADMIN_TOKEN', 'ADMIN_TOKENS', 'READER_TOKENS',
-  'CONSUMER_TOKENS', 'ENCRYPTION_KEY', 'ENCRYPTION_KEYS_OLD', 'CORS_ORIGINS', 'DOCS_ENABLED', 'WRITE_RATE_LIMIT',
-  'AUTH_FAILURE_LIMIT', 'DATABASE_DEADLINE_MS', 'HISTORY_RETAIN', 'WATCH_MAX', 'WATCH_HEARTBEAT_MS', 'LOG_LEVEL',
-  'NODE_OPTIONS', 'NODE_V8_COVERAGE'])
-
-function childEnv (env: Record<string, string>): NodeJS.ProcessEnv {
-  const result: NodeJS.ProcessEnv = {}
-  for (const [name, value] of Object.entries(process.env)) {
-    if (!OWN.has(name) && !name.startsWith('TAP')) result[name] = value
-  }
-  return { ...result, ...env }
-}
-
-export interface Replica {
+export interface Replica extends Server {
   name: string
-  url: string
-  process: ChildProcess
-  logs: () => LogLine[]
-  stderr: () => string
-  /** Still running (neither exited nor killed). */
-  alive: () => boolean
-  closed: Promise<Exit>
 }
 
 export interface ReplicaOptions {
@@ -64,49 +26,15 @@ export interface ReplicaOptions {
 
 /** Starts dist/server.js on a free port (PORT=0) and waits for pino's "Server listening at". */
 export async function startReplica (t: Teardown, { databaseUrl, name, env = {}, guard }: ReplicaOptions): Promise<Replica> {
-  const child = spawn(process.execPath, [serverJs], {
-    cwd: root,
-    env: childEnv({
-      PORT: '0',
-      LOG_LEVEL: 'info',
-      DATABASE_URL: databaseUrl,
-      ADMIN_TOKEN,
-      ENCRYPTION_KEY,
-      WRITE_RATE_LIMIT: '1000000',
-      AUTH_FAILURE_LIMIT: '1000000',
-      ...env
-    }),
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  guard?.(child)
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
-  const closed = new Promise<Exit>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })))
-  const alive = () => child.exitCode === null && child.signalCode === null
-  t.teardown(async () => {
-    if (alive()) child.kill('SIGKILL')
-    await closed
-  })
-  const logs = () => stdout.split('\n').filter((line) => line.trim() !== '').map((line): LogLine => {
-    try {
-      return JSON.parse(line) as LogLine
-    } catch {
-      return { msg: line }
-    }
-  })
-  const url = await within(60_000, `${name}: waiting for "Server listening at"`, new Promise<string>((resolve, reject) => {
-    const check = () => {
-      for (const line of logs()) {
-        const match = /Server listening at (http:\/\/\S+)/.exec(line.msg ?? '')
-        if (match?.[1]) return resolve(match[1])
-      }
-    }
-    child.stdout.on('data', check)
-    closed.then((exit) => reject(new Error(`${name} exited (${JSON.stringify(exit)}) before listening:\n${stderr}`)), reject)
-  }))
-  return { name, url, process: child, logs, stderr: () => stderr, alive, closed }
+  const server = await startServer(t, {
+    DATABASE_URL: databaseUrl,
+    ADMIN_TOKEN,
+    ENCRYPTION_KEY,
+    WRITE_RATE_LIMIT: '1000000',
+    AUTH_FAILURE_LIMIT: '1000000',
+    ...env
+  }, { name, guard })
+  return { ...server, name }
 }
 
 /** `count` replicas on one database, started together (their migrations race under the advisory lock). */
@@ -226,17 +154,6 @@ export function openWatcher (t: Teardown, replica: Replica, { lastEventId }: { l
     req.on('error', reject)
     req.end()
   })
-}
-
-export async function within<T> (ms: number, what: string, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  try {
-    return await Promise.race([promise, new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)
-    })])
-  } finally {
-    clearTimeout(timer)
-  }
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
