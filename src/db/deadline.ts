@@ -45,6 +45,13 @@ export interface DeadlineOptions {
   idempotent?: boolean
 }
 
+let inFlight = 0
+
+/** Database operations under way (for /metrics). */
+export function databaseWorkInFlight (): number {
+  return inFlight
+}
+
 export async function withDeadline<T> (ms: number, work: (deadline: Deadline) => Promise<T>, options: DeadlineOptions = {}): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const state: Deadline = {
@@ -73,8 +80,10 @@ export async function withDeadline<T> (ms: number, work: (deadline: Deadline) =>
       throw new DatabaseUnavailableError('connection')
     }
   }
+  inFlight++
+  const running = attempt().finally(() => { inFlight-- })
   try {
-    return await Promise.race([attempt(), deadline])
+    return await Promise.race([running, deadline])
   } finally {
     clearTimeout(timer)
   }

@@ -11,6 +11,10 @@ export class LiveConfig {
   private listening = false
   /** 'version' (Snapshot): each newer version this replica learns of, in increasing order of versions. */
   readonly events = new EventEmitter()
+  /** Reads answered from the copy (hits) or, because it was not trusted, from the database (misses). */
+  readonly reads = { hits: 0, misses: 0 }
+  /** SSE watchers connected (llm-config/watch.ts keeps the count). */
+  watchers = 0
 
   constructor () {
     this.events.setMaxListeners(0) // one per SSE watcher; WATCH_MAX bounds them
@@ -19,6 +23,14 @@ export class LiveConfig {
   /** The current configuration, when it can be served without asking the database. */
   get trusted (): Snapshot | undefined {
     return this.listening ? this.current : undefined
+  }
+
+  /** The copy for a read, counting the hit or the miss; undefined: read the database. */
+  forRead (): Snapshot | undefined {
+    const snapshot = this.trusted
+    if (snapshot) this.reads.hits++
+    else this.reads.misses++
+    return snapshot
   }
 
   get version (): number {
