@@ -2,7 +2,10 @@
 import cors from '@fastify/cors'
 import helmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
+import underPressure from '@fastify/under-pressure'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
 import Fastify, { type FastifyServerOptions, type onRequestAsyncHookHandler } from 'fastify'
 import type { Config } from './config.js'
 import type { Database } from './db/client.js'
@@ -14,8 +17,9 @@ import { VERIFY_SCHEMAS } from './llm-config/verify/schemas.js'
 import watch from './llm-config/watch.js'
 import { Credentials, HistoryEntry, HistoryPage, HistoryVersion, LlmConfig, LlmConfigInput, Problem, RestoreRequest } from './llm-config/schemas.js'
 import auth from './plugins/auth.js'
+import metrics from './plugins/metrics.js'
 import database from './plugins/database.js'
-import errors from './plugins/errors.js'
+import errors, { sendProblem } from './plugins/errors.js'
 import health from './plugins/health.js'
 import jsonBody from './plugins/json-body.js'
 import propagation from './plugins/propagation.js'
@@ -37,6 +41,16 @@ export interface BuildOptions {
   database?: Database
   /** Where log lines go; stdout by default. Tests capture them to check nothing secret is logged. */
   logStream?: NodeJS.WritableStream
+  /** Human-readable log lines (pino-pretty) instead of JSON: the server sets it on a terminal. */
+  prettyLogs?: boolean
+}
+
+// A client's x-request-id is kept when it is a plain token, so it can be followed across
+// services; anything else (too long, odd characters that could forge log lines) gets our own.
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+function requestId (request: IncomingMessage): string {
+  const given = request.headers['x-request-id']
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
 }
 
 export const BODY_LIMIT = 1024 * 1024 // 1 MiB
@@ -51,7 +65,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}) {
   const logger: FastifyServerOptions['logger'] = {
     level: config.logLevel,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    ...(options.logStream ? { stream: options.logStream } : {})
+    ...(options.logStream ? { stream: options.logStream } : {}),
+    ...(options.prettyLogs ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } } : {})
   }
   const app = Fastify({
     logger,
@@ -59,18 +74,23 @@ export async function buildApp (config: Config, options: BuildOptions = {}) {
     // Answer 503 to requests that arrive while shutting down, so load balancers move on.
     return503OnClosing: true,
     requestTimeout: 30_000,
+    genReqId: requestId,
+    requestIdHeader: false, // genReqId decides
     schemaController: { compilersFactory: { buildValidator: buildValidator as never } },
     // fast-json-stringify validates anyOf branches with its own Ajv: teach it our formats too.
     serializerOpts: { ajv: { formats: Object.fromEntries(Object.entries(FORMATS).map(([name, format]) => [name, format.validate])) } }
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.decorate('config', { getter: () => config })
+  app.addHook('onSend', async (request, reply) => { reply.header('x-request-id', request.id) })
 
   for (const schema of [LlmConfig, LlmConfigInput, Credentials, HistoryEntry, HistoryPage, HistoryVersion, RestoreRequest, Problem]) app.addSchema(schema)
   for (const schema of VERIFY_SCHEMAS) app.addSchema(schema)
 
   await app.register(errors)
   await app.register(jsonBody)
-  await app.register(helmet)
+  // upgrade-insecure-requests would make browsers fetch Swagger UI's assets over https from any
+  // plain-http address but localhost, leaving /docs blank (compose networks, internal hosts).
+  await app.register(helmet, { contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } })
   // Closed unless CORS_ORIGINS names the browser origins allowed to call the API.
   await app.register(cors, {
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
@@ -97,6 +117,17 @@ export async function buildApp (config: Config, options: BuildOptions = {}) {
   }
   await app.register(propagation)
   await app.register(auth, { tokens: config.tokens, authFailuresPerMinute: config.rateLimits.authFailuresPerMinute, dataDir: config.dataDir })
+  // Event-loop delay and heap limits: 503 + Retry-After before the process falls over.
+  await app.register(underPressure, {
+    maxEventLoopDelay: config.pressure.maxEventLoopDelayMs,
+    maxHeapUsedBytes: config.pressure.maxHeapUsedBytes,
+    retryAfter: 10,
+    pressureHandler: async (_request, reply, type) => {
+      reply.header('retry-after', '10')
+      await sendProblem(reply, { status: 503, title: 'Service Unavailable', detail: `The service is overloaded (${type}); retry shortly.` })
+    }
+  })
+  await app.register(metrics, { token: config.metricsToken })
   await app.register(health)
   await app.register(llmConfigRoutes)
   await app.register(historyRoutes)

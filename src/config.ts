@@ -31,9 +31,12 @@ const Env = Type.Object({
   WATCH_HEARTBEAT_MS: Type.Integer({ minimum: 100, default: 15_000, description: 'interval of SSE heartbeat comments' }),
   VERIFY_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 5000, description: 'deadline of each provider probe of POST /llm-config/verify' }),
   VERIFY_ALLOW_PRIVATE: Type.Boolean({ default: false, description: 'let verify probe private and loopback addresses for every provider' }),
+  METRICS_TOKEN: Type.String({ minLength: 16, description: 'bearer token GET /metrics needs; unset leaves it open' }),
+  PRESSURE_MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000, description: 'event-loop delay beyond which requests get 503; 0 turns the check off' }),
+  PRESSURE_MAX_HEAP_USED_BYTES: Type.Integer({ minimum: 0, default: 0, description: 'heap use beyond which requests get 503; 0 turns the check off' }),
   VERIFY_RATE_LIMIT: Type.Integer({ minimum: 1, default: 10, description: 'verify calls per minute per client address' }),
   LOG_LEVEL: Type.Enum(logLevels, { default: 'info' })
-}, { required: ['NODE_ENV', 'PORT', 'HOST', 'DATA_DIR', 'DOCS_ENABLED', 'WRITE_RATE_LIMIT', 'AUTH_FAILURE_LIMIT', 'DATABASE_DEADLINE_MS', 'WATCH_MAX', 'WATCH_HEARTBEAT_MS', 'VERIFY_TIMEOUT_MS', 'VERIFY_ALLOW_PRIVATE', 'VERIFY_RATE_LIMIT', 'LOG_LEVEL'] })
+}, { required: ['NODE_ENV', 'PORT', 'HOST', 'DATA_DIR', 'DOCS_ENABLED', 'WRITE_RATE_LIMIT', 'AUTH_FAILURE_LIMIT', 'DATABASE_DEADLINE_MS', 'WATCH_MAX', 'WATCH_HEARTBEAT_MS', 'VERIFY_TIMEOUT_MS', 'VERIFY_ALLOW_PRIVATE', 'VERIFY_RATE_LIMIT', 'PRESSURE_MAX_EVENT_LOOP_DELAY_MS', 'PRESSURE_MAX_HEAP_USED_BYTES', 'LOG_LEVEL'] })
 
 export type DatabaseTarget =
   | { kind: 'postgres', url: string }
@@ -62,6 +65,8 @@ export interface Config {
   historyRetain: number | undefined
   watch: { max: number, heartbeatMs: number }
   verify: { timeoutMs: number, allowPrivate: boolean, perMinute: number }
+  metricsToken: string | undefined
+  pressure: { maxEventLoopDelayMs: number, maxHeapUsedBytes: number }
   logLevel: string
 }
 
@@ -110,6 +115,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     historyRetain: vars.HISTORY_RETAIN,
     watch: { max: vars.WATCH_MAX, heartbeatMs: vars.WATCH_HEARTBEAT_MS },
     verify: { timeoutMs: vars.VERIFY_TIMEOUT_MS, allowPrivate: vars.VERIFY_ALLOW_PRIVATE, perMinute: vars.VERIFY_RATE_LIMIT },
+    metricsToken: vars.METRICS_TOKEN,
+    pressure: { maxEventLoopDelayMs: vars.PRESSURE_MAX_EVENT_LOOP_DELAY_MS, maxHeapUsedBytes: vars.PRESSURE_MAX_HEAP_USED_BYTES },
     logLevel: vars.LOG_LEVEL
   }
 }
