@@ -24,7 +24,8 @@ async function main (): Promise<void> {
   const config = readConfig()
   // Imported after the environment is checked, so a bad variable fails fast.
   const { buildApp } = await import('./app.js')
-  const app = await buildApp(config)
+  // JSON lines for machines; readable lines only when a person watches a terminal.
+  const app = await buildApp(config, { prettyLogs: process.stdout.isTTY })
   const grace = closeWithGrace({ delay: 10_000, skip: ['uncaughtException'] }, async ({ signal, err }) => {
     if (err) app.log.error({ err: { type: err.name } }, 'shutting down after an uncaught error')
     else app.log.info({ signal }, 'shutting down')
