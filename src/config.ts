@@ -32,7 +32,7 @@ const Env = Type.Object({
   VERIFY_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 5000, description: 'deadline of each provider probe of POST /llm-config/verify' }),
   VERIFY_ALLOW_PRIVATE: Type.Boolean({ default: false, description: 'let verify probe private and loopback addresses for every provider' }),
   METRICS_TOKEN: Type.String({ minLength: 16, description: 'bearer token GET /metrics needs; unset leaves it open' }),
-  PRESSURE_MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000, description: 'event-loop delay beyond which requests get 503; 0 turns the check off' }),
+  PRESSURE_MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 0, description: 'mean event-loop delay (per second) beyond which requests get 503; 0 turns the check off' }),
   PRESSURE_MAX_HEAP_USED_BYTES: Type.Integer({ minimum: 0, default: 0, description: 'heap use beyond which requests get 503; 0 turns the check off' }),
   VERIFY_RATE_LIMIT: Type.Integer({ minimum: 1, default: 10, description: 'verify calls per minute per client address' }),
   LOG_LEVEL: Type.Enum(logLevels, { default: 'info' })

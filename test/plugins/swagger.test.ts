@@ -22,7 +22,7 @@ t.test('the OpenAPI document describes every route', async (t) => {
     .flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ route: `${method.toUpperCase()} ${path}`, op })))
   t.same(operations.map((o) => o.route).sort(), [
     'DELETE /llm-config', 'GET /healthz', 'GET /llm-config', 'GET /llm-config/credentials', 'GET /llm-config/history',
-    'GET /llm-config/history/{version}', 'GET /llm-config/watch', 'GET /readyz', 'PATCH /llm-config', 'POST /llm-config/restore',
+    'GET /llm-config/history/{version}', 'GET /llm-config/watch', 'GET /metrics', 'GET /readyz', 'PATCH /llm-config', 'POST /llm-config/restore',
     'POST /llm-config/verify', 'PUT /llm-config'
   ])
   const operationIds = new Set<string>()
