@@ -69,7 +69,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     // From the replica's copy (no database round trip) unless it cannot be trusted right now
     // or the client asks for a consistent read.
     const consistent = request.query.consistent === true || /\bno-cache\b/.test(request.headers['cache-control'] ?? '')
-    const { config, etag } = (!consistent && app.live.trusted) || await readThrough()
+    const { config, etag } = (!consistent && app.live.forRead()) || await readThrough()
     reply.header('etag', etag).header('cache-control', 'no-cache')
     const ifNoneMatch = request.headers['if-none-match']
     if (ifNoneMatch !== undefined && !ifNoneMatchHolds(ifNoneMatch, etag)) return reply.code(304).send(null)

@@ -61,6 +61,7 @@ const watch: FastifyPluginAsyncTypebox = async (app) => {
     })
     stream.write('retry: 2000\n\n') // reconnect after 2 s
     watchers.add(stream)
+    app.live.watchers = watchers.size
 
     let last = 0 // the last version sent
     const send = (config: LlmConfig) => {
@@ -93,6 +94,7 @@ const watch: FastifyPluginAsyncTypebox = async (app) => {
       clearInterval(heartbeat)
       app.live.events.off('version', onVersion)
       watchers.delete(stream)
+      app.live.watchers = watchers.size
     })
 
     enqueue(async () => {
