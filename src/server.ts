@@ -2,6 +2,7 @@
 // gracefully (in-flight requests finish, then the database closes) on SIGTERM/SIGINT.
 import closeWithGrace from 'close-with-grace'
 import { ConfigError, loadConfig, type Config } from './config.js'
+import { isConnectionError } from './db/deadline.js'
 
 // Connection failures and the SQLSTATEs of a wrong database name or credentials.
 const DATABASE_UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET', '3D000', '28P01', '28000'])
@@ -26,24 +27,27 @@ async function main (): Promise<void> {
   const { buildApp } = await import('./app.js')
   // JSON lines for machines; readable lines only when a person watches a terminal.
   const app = await buildApp(config, { prettyLogs: process.stdout.isTTY })
-  const grace = closeWithGrace({ delay: 10_000, skip: ['uncaughtException'] }, async ({ signal, err }) => {
+  const grace = closeWithGrace({ delay: 10_000, skip: ['uncaughtException', 'unhandledRejection'] }, async ({ signal, err }) => {
     if (err) app.log.error({ err: { type: err.name } }, 'shutting down after an uncaught error')
     else app.log.info({ signal }, 'shutting down')
     await app.close()
   })
-  process.on('uncaughtException', (error) => {
-    if (isPostgresWriteAfterClose(error)) {
-      // postgres.js writes a ROLLBACK to the socket of a backend that died inside a
-      // transaction (porsager/postgres#1208): the connection is gone either way and the pool
-      // opens a new one. Not a reason to stop serving.
-      app.log.warn({ err: { type: error.name } }, 'ignored postgres.js write to a closed connection')
+  const onStrayError = (error: Error) => {
+    if (isPostgresWriteAfterClose(error) || isConnectionError(error)) {
+      // A database connection that died under postgres.js mid-operation: it writes a ROLLBACK
+      // to the socket of a dead backend (porsager/postgres#1208), or rejects a promise nobody
+      // awaits any more. The connection is gone either way and the pool opens a new one; the
+      // requests involved were answered 503. Not a reason to stop serving.
+      app.log.warn({ err: { type: error.name, code: (error as { code?: unknown }).code } }, 'ignored a stray error of a lost database connection')
       return
     }
     app.log.error({ err: { type: error.name } }, 'shutting down after an uncaught error')
     grace.uninstall()
     app.close().finally(() => process.exit(1))
     setTimeout(() => process.exit(1), 10_000).unref()
-  })
+  }
+  process.on('uncaughtException', onStrayError)
+  process.on('unhandledRejection', (reason) => onStrayError(reason instanceof Error ? reason : new Error(String(reason))))
   try {
     await app.listen({ port: config.port, host: config.host })
   } catch (error) {

@@ -4,18 +4,25 @@ import { Type } from 'typebox'
 import { withDeadline } from '../db/deadline.js'
 import { sendProblem } from '../plugins/errors.js'
 import { ifMatchHolds } from './conditional-requests.js'
-import { HistoryPage, HistoryVersion, LlmConfig, RestoreRequest, problemResponse as problem, ref } from './schemas.js'
+import { HistoryPage, HistoryVersion, LlmConfig, PROBLEM_EXAMPLES as examples, RestoreRequest, problemResponse as problem, ref } from './schemas.js'
 import { sendWriteResult } from './write-result.js'
 
 const MAX_PAGE = 100
 
 const readResponses = {
-  401: problem('Missing or unknown bearer token (when READER_TOKENS is configured)'),
-  403: problem('The token\'s role does not allow this'),
-  429: problem('Too many failed authentications from this address'),
-  500: problem('Unexpected error'),
-  503: problem('The database did not answer in time; see Retry-After')
+  401: problem('Missing or unknown bearer token (when READER_TOKENS is configured)', examples.unauthorized),
+  403: problem('The token\'s role does not allow this', examples.forbidden('read')),
+  429: problem('Too many failed authentications from this address', examples.authFailures),
+  500: problem('Unexpected error', examples.internal),
+  503: problem('The database did not answer in time; see Retry-After', examples.databaseUnavailable)
 }
+
+/** A validation error of the query string or the path, as plugins/errors.ts words it. */
+const invalidPart = (part: 'querystring' | 'params', field: string, detail: string) => ({
+  ...examples.invalidBody,
+  detail: `The request ${part} does not match its schema.`,
+  errors: [{ pointer: `#/${field}`, field, detail }]
+})
 
 const historyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const history = app.llmConfig.history
@@ -31,10 +38,14 @@ const historyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'listLlmConfigHistory',
       security: [{}, ...bearer],
       querystring: Type.Object({
-        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 20 })),
-        before: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Only versions below this one' }))
+        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 20, description: 'Changes per page' })),
+        before: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Only versions below this one (the cursor of `next`)' }))
       }),
-      response: { 200: ref(HistoryPage), 400: problem('Invalid limit or before'), ...readResponses }
+      response: {
+        200: { ...ref(HistoryPage), description: 'A page of changes, newest first, and the link to the next (older) page' },
+        400: problem('Invalid limit or before', invalidPart('querystring', 'limit', 'must be <= 100')),
+        ...readResponses
+      }
     }
   }, async (request) => {
     const limit = request.query.limit ?? 20
@@ -52,10 +63,17 @@ const historyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags: ['history'],
       summary: 'One version: its full state (without the key) and its change record',
+      description: 'The whole configuration as it was at that version (api_key_set and api_key_hint describe its key) and the record of ' +
+        'the change that made it. Versions pruned by HISTORY_RETAIN are gone (404).',
       operationId: 'getLlmConfigVersion',
       security: [{}, ...bearer],
-      params: Type.Object({ version: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) }),
-      response: { 200: ref(HistoryVersion), 400: problem('The version is not a positive integer'), 404: problem('No such version'), ...readResponses }
+      params: Type.Object({ version: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'A version number', examples: [7] }) }),
+      response: {
+        200: { ...ref(HistoryVersion), description: 'The version\'s state and change record' },
+        400: problem('The version is not a positive integer', invalidPart('params', 'version', 'must be integer')),
+        404: problem('No such version', { type: 'about:blank', title: 'Not Found', status: 404, detail: 'Version 42 is not in the history.' }),
+        ...readResponses
+      }
     }
   }, async (request, reply) => {
     const found = await withDeadline(deadline, () => history.get(request.params.version), { idempotent: true })
@@ -76,15 +94,21 @@ const historyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       body: ref(RestoreRequest),
       response: {
         200: { ...ref(LlmConfig), description: 'The configuration as stored after the restore' },
-        400: problem('Malformed body'),
-        401: problem('Missing or unknown bearer token'),
-        403: problem('The token\'s role does not allow this'),
-        412: problem('If-Match does not match the current ETag'),
-        415: problem('Content type is not JSON'),
-        422: problem('No such version in the history'),
-        429: problem('Too many writes or failed authentications from this address'),
-        500: problem('The key of that version cannot be decrypted with the configured keys, or an unexpected error'),
-        503: problem('The database did not answer in time; see Retry-After')
+        400: problem('Malformed body', { ...examples.invalidBody, errors: [{ pointer: '#/version', field: 'version', detail: 'must be >= 1' }] }),
+        401: problem('Missing or unknown bearer token', examples.unauthorized),
+        403: problem('The token\'s role does not allow this', examples.forbidden('write')),
+        412: problem('If-Match does not match the current ETag', examples.precondition),
+        415: problem('Content type is not JSON', examples.unsupportedMediaType),
+        422: problem('No such version in the history', {
+          type: examples.ruleViolation.type,
+          title: 'Unknown version',
+          status: 422,
+          detail: 'There is no such version in the history (it never existed, or HISTORY_RETAIN pruned it).',
+          errors: [{ pointer: '#/version', field: 'version', detail: 'is not a version in the history' }]
+        }),
+        429: problem('Too many writes or failed authentications from this address', examples.rateLimited),
+        500: problem('The key of that version cannot be decrypted with the configured keys, or an unexpected error', examples.keyUnavailable),
+        503: problem('The database did not answer in time; see Retry-After', examples.databaseUnavailable)
       }
     }
   }, async (request, reply) => {

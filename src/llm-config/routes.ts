@@ -7,28 +7,26 @@ import { sendProblem } from '../plugins/errors.js'
 import { ifMatchHolds, ifNoneMatchHolds } from './conditional-requests.js'
 import type { WriteKind } from './repository.js'
 import { sendWriteResult } from './write-result.js'
-import { Credentials, LlmConfig, LlmConfigInput, problemResponse as problem, ref } from './schemas.js'
+import { Credentials, LlmConfig, LlmConfigInput, PROBLEM_EXAMPLES as examples, problemResponse as problem, ref } from './schemas.js'
 
-const authResponses = {
-  401: problem('Missing or unknown bearer token'),
-  403: problem('The token\'s role does not allow this'),
-  429: problem('Too many failed authentications (or writes) from this address; see Retry-After')
-}
+const unauthorized = problem('Missing or unknown bearer token', examples.unauthorized)
 
 const writeResponses = {
   200: { ...ref(LlmConfig), description: 'The configuration as stored after the write' },
-  400: problem('Malformed JSON, a forbidden key, or a body that does not match LlmConfigInput'),
-  ...authResponses,
-  412: problem('If-Match does not match the current ETag: the configuration changed since it was read'),
-  413: problem('Body larger than 1 MiB'),
-  415: problem('Content type is not JSON'),
-  422: problem('The resulting configuration breaks a rule (backup_model needs a backup_provider)'),
-  500: problem('Unexpected error'),
-  503: problem('The database did not answer in time; see Retry-After')
+  400: problem('Malformed JSON, a forbidden key, or a body that does not match LlmConfigInput', examples.invalidBody),
+  401: unauthorized,
+  403: problem('The token\'s role does not allow this', examples.forbidden('write')),
+  412: problem('If-Match does not match the current ETag: the configuration changed since it was read', examples.precondition),
+  413: problem('Body larger than 1 MiB', { type: 'about:blank', title: 'Payload Too Large', status: 413, detail: 'Request body is too large' }),
+  415: problem('Content type is not JSON', examples.unsupportedMediaType),
+  422: problem('The resulting configuration breaks a rule (backup_model needs a backup_provider)', examples.ruleViolation),
+  429: problem('Too many failed authentications (or writes) from this address; see Retry-After', examples.rateLimited),
+  500: problem('Unexpected error', examples.internal),
+  503: problem('The database did not answer in time; see Retry-After', examples.databaseUnavailable)
 }
 
 const IfMatch = Type.Object({
-  'if-match': Type.Optional(Type.String({ description: 'Apply the write only if the configuration still has this ETag (or `*`)' }))
+  'if-match': Type.Optional(Type.String({ description: 'Apply the write only if the configuration still has this ETag (or `*`), e.g. `"7"`' }))
 })
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
@@ -60,9 +58,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       response: {
         200: { ...ref(LlmConfig), description: 'The configuration; its ETag header identifies this state' },
         304: { description: 'Not modified: the If-None-Match ETag is still current', type: 'null' },
-        ...authResponses,
-        500: problem('Unexpected error'),
-        503: problem('The database did not answer in time; see Retry-After')
+        401: problem('Missing or unknown bearer token (when READER_TOKENS is configured)', examples.unauthorized),
+        403: problem('The token\'s role does not allow this', examples.forbidden('read')),
+        429: problem('Too many failed authentications from this address; see Retry-After', examples.authFailures),
+        500: problem('Unexpected error', examples.internal),
+        503: problem('The database did not answer in time; see Retry-After', examples.databaseUnavailable)
       }
     }
   }, async (request, reply) => {
@@ -86,9 +86,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       security: bearer,
       response: {
         200: { ...ref(Credentials), description: 'The key (null when none is stored); never cached' },
-        ...authResponses,
-        500: problem('The stored key cannot be decrypted with the configured encryption keys (fails closed), or an unexpected error'),
-        503: problem('The database did not answer in time; see Retry-After')
+        401: unauthorized,
+        403: problem('The token\'s role does not allow this (reader tokens may not reveal the key)', examples.forbidden('reveal')),
+        429: problem('Too many failed authentications from this address; see Retry-After', examples.authFailures),
+        500: problem('The stored key cannot be decrypted with the configured encryption keys (fails closed), or an unexpected error', examples.keyUnavailable),
+        503: problem('The database did not answer in time; see Retry-After', examples.databaseUnavailable)
       }
     }
   }, async (request, reply) => {

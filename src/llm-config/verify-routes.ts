@@ -5,7 +5,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { checkRules } from './rules.js'
-import { LlmConfigInput, SETTING_NAMES, problemResponse as problem, ref, type LlmConfig } from './schemas.js'
+import { LlmConfigInput, PROBLEM_EXAMPLES as examples, SETTING_NAMES, problemResponse as problem, ref, type LlmConfig } from './schemas.js'
 import { verifyConfiguration } from './verify/report.js'
 import { VerifyReport } from './verify/schemas.js'
 import { sendWriteResult } from './write-result.js'
@@ -35,17 +35,18 @@ const verifyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       security: [{ bearerAuth: [] }],
       consumes: ['application/json'],
       // No body (or null) verifies the stored configuration as it is.
-      body: Type.Union([ref(LlmConfigInput), Type.Null()]),
+      // The example: a model tried with the stored key before it is saved ("Try it out" sends no made-up key to a provider).
+      body: Type.Union([ref(LlmConfigInput), Type.Null()], { examples: [{ model_responder: 'gpt-4o' }] }),
       response: {
         200: { ...ref(VerifyReport), description: 'What the providers answered (ok tells whether all is well); nothing was stored' },
-        400: problem('Malformed JSON, a forbidden key, or a body that does not match LlmConfigInput'),
-        401: problem('Missing or unknown bearer token'),
-        403: problem('The token\'s role does not allow this'),
-        415: problem('Content type is not JSON'),
-        422: problem('The resulting configuration breaks a rule (backup_model needs a backup_provider)'),
-        429: problem('Too many verifications (VERIFY_RATE_LIMIT) or failed authentications from this address; see Retry-After'),
-        500: problem('The stored key cannot be decrypted with the configured encryption keys, or an unexpected error'),
-        503: problem('The database did not answer in time; see Retry-After')
+        400: problem('Malformed JSON, a forbidden key, or a body that does not match LlmConfigInput', examples.invalidBody),
+        401: problem('Missing or unknown bearer token', examples.unauthorized),
+        403: problem('The token\'s role does not allow this', examples.forbidden('write')),
+        415: problem('Content type is not JSON', examples.unsupportedMediaType),
+        422: problem('The resulting configuration breaks a rule (backup_model needs a backup_provider)', examples.ruleViolation),
+        429: problem('Too many verifications (VERIFY_RATE_LIMIT) or failed authentications from this address; see Retry-After', examples.rateLimited),
+        500: problem('The stored key cannot be decrypted with the configured encryption keys, or an unexpected error', examples.keyUnavailable),
+        503: problem('The database did not answer in time; see Retry-After', examples.databaseUnavailable)
       }
     }
   }, async (request, reply) => {

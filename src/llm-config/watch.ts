@@ -9,7 +9,7 @@ import { Type } from 'typebox'
 import { withDeadline } from '../db/deadline.js'
 import { loggableError, sendProblem } from '../plugins/errors.js'
 import type { Snapshot } from './repository.js'
-import { problemResponse as problem } from './schemas.js'
+import { CONFIG_EXAMPLE, PROBLEM_EXAMPLES as examples, problemResponse as problem } from './schemas.js'
 import type { LlmConfig } from './schemas.js'
 
 const watch: FastifyPluginAsyncTypebox = async (app) => {
@@ -36,11 +36,24 @@ const watch: FastifyPluginAsyncTypebox = async (app) => {
         'last-event-id': Type.Optional(Type.String({ description: 'The last version received: resume after it' }))
       }),
       response: {
-        200: { description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
-        401: problem('Missing or unknown bearer token (when READER_TOKENS is configured)'),
-        403: problem('The token\'s role does not allow this'),
-        429: problem('Too many failed authentications from this address'),
-        503: problem('This replica has as many watchers as WATCH_MAX allows; see Retry-After')
+        200: {
+          description: 'An event stream',
+          content: {
+            'text/event-stream': {
+              schema: { type: 'string', description: 'Events `config` whose data is the configuration (LlmConfig) as JSON, and heartbeat comments' },
+              example: `retry: 2000\n\nid: 7\nevent: config\ndata: ${JSON.stringify(CONFIG_EXAMPLE)}\n\n: heartbeat\n\n`
+            }
+          }
+        },
+        401: problem('Missing or unknown bearer token (when READER_TOKENS is configured)', examples.unauthorized),
+        403: problem('The token\'s role does not allow this', examples.forbidden('read')),
+        429: problem('Too many failed authentications from this address', examples.authFailures),
+        503: problem('This replica has as many watchers as WATCH_MAX allows; see Retry-After', {
+          type: 'about:blank',
+          title: 'Service Unavailable',
+          status: 503,
+          detail: 'This replica already serves 100 watchers (WATCH_MAX); retry later or elsewhere.'
+        })
       }
     }
   }, async (request, reply) => {

@@ -10,15 +10,18 @@ import { SecretUnavailableError } from '../llm-config/secrets.js'
 import { problemResponse } from '../llm-config/schemas.js'
 import { PROBLEM_TYPES, loggableError, sendProblem } from './errors.js'
 
-const Status = (status: string) => Type.Object({ status: Type.Literal(status) })
+const Status = (status: string) => Type.Object({ status: Type.Literal(status) }, { examples: [{ status }] })
 
 const health: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/healthz', {
     schema: {
       tags: ['health'],
       summary: 'Liveness: the process is up',
+      description: 'Answers as long as the process serves HTTP, without touching the database: restart the process when it stops answering. ' +
+        'Public, for orchestrators and load balancers.',
       operationId: 'getHealth',
-      response: { 200: Status('ok') }
+      security: [], // public: probes carry no token
+      response: { 200: { ...Status('ok'), description: 'The process is up' } }
     }
   }, async () => ({ status: 'ok' as const }))
 
@@ -26,8 +29,16 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags: ['health'],
       summary: 'Readiness: the database is reachable and migrated, and the API key decrypts',
+      description: 'Ready when the database answers within DATABASE_DEADLINE_MS, every migration is applied and the stored API key decrypts ' +
+        'with the configured keys: send traffic only to ready replicas. Public, for orchestrators and load balancers.',
       operationId: 'getReadiness',
-      response: { 200: Status('ready'), 503: problemResponse('The database is unreachable or not migrated, or the stored API key does not decrypt with the configured keys') }
+      security: [], // public: probes carry no token
+      response: {
+        200: { ...Status('ready'), description: 'Ready to serve' },
+        503: problemResponse('The database is unreachable or not migrated, or the stored API key does not decrypt with the configured keys', {
+          type: PROBLEM_TYPES.unavailable, title: 'Service Unavailable', status: 503, detail: 'The database is not reachable.'
+        })
+      }
     }
   }, async (request, reply) => {
     let detail: string

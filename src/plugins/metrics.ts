@@ -8,6 +8,7 @@ import fp from 'fastify-plugin'
 import fastifyMetricsModule, { type IMetricsPluginOptions } from 'fastify-metrics'
 import { Gauge, Registry, type GaugeConfiguration } from 'prom-client'
 import { databaseWorkInFlight } from '../db/deadline.js'
+import { problemResponse } from '../llm-config/schemas.js'
 import { bearerToken } from './auth.js'
 import { PROBLEM_TYPES, sendProblem } from './errors.js'
 
@@ -74,8 +75,20 @@ export default fp(async function metrics (app: FastifyInstance, options: { token
       summary: 'Prometheus metrics',
       description: 'Request counts and durations per route and status, and the service\'s state. Needs METRICS_TOKEN as a bearer token when it is set.',
       operationId: 'getMetrics',
+      security: [{}, { metricsToken: [] }], // open unless METRICS_TOKEN is set
       response: {
-        200: { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } }
+        200: {
+          description: 'Prometheus text format',
+          content: {
+            'text/plain': {
+              schema: { type: 'string' },
+              example: '# HELP llm_config_version The configuration version this replica serves from its copy\n# TYPE llm_config_version gauge\nllm_config_version 7\n'
+            }
+          }
+        },
+        401: problemResponse('METRICS_TOKEN is set and the request does not carry it', {
+          type: PROBLEM_TYPES.unauthorized, title: 'Unauthorized', status: 401, detail: 'GET /metrics needs METRICS_TOKEN as a bearer token.'
+        })
       }
     }
   }, async (request, reply) => {

@@ -15,6 +15,41 @@ export type TargetRole = typeof TARGET_ROLES[number]
 export const MODEL_SETTINGS = ['model_tagger', 'model_enricher', 'model_analytics', 'model_responder', 'backup_model'] as const
 export type ModelSetting = typeof MODEL_SETTINGS[number]
 
+// The example: LlmConfig's example (OpenAI, a local Ollama as backup) with model_responder: gpt-4o, all well.
+const targetExamples = [{
+  role: 'primary',
+  provider: 'openai',
+  url: 'https://api.openai.com/v1/models',
+  key_sent: true,
+  reachable: true,
+  status: 200,
+  latency_ms: 184,
+  auth_accepted: true,
+  error: null,
+  detail: null,
+  models: ['gpt-4o', 'gpt-4o-mini', 'text-embedding-3-small']
+}, {
+  role: 'backup',
+  provider: 'ollama',
+  url: 'http://localhost:11434/api/tags',
+  key_sent: false,
+  reachable: true,
+  status: 200,
+  latency_ms: 12,
+  auth_accepted: true,
+  error: null,
+  detail: null,
+  models: ['llama3:latest', 'phi3:latest']
+}]
+
+const modelExamples = [
+  { setting: 'model_tagger', model: 'gpt-4o-mini', target: 'primary', provider: 'openai', available: true },
+  { setting: 'model_enricher', model: 'gpt-4o', target: 'primary', provider: 'openai', available: true },
+  { setting: 'model_analytics', model: 'gpt-4o-mini', target: 'primary', provider: 'openai', available: true },
+  { setting: 'model_responder', model: 'gpt-4o', target: 'primary', provider: 'openai', available: true },
+  { setting: 'backup_model', model: 'llama3', target: 'backup', provider: 'ollama', available: true }
+]
+
 export const VerifyTarget = Type.Object({
   role: Type.Enum(TARGET_ROLES, { description: 'primary: provider (and api_url); backup: backup_provider' }),
   provider: Type.Enum(PROVIDERS),
@@ -27,7 +62,7 @@ export const VerifyTarget = Type.Object({
   error: Nullable(Type.Enum(ERROR_CLASSES, { description: 'What went wrong, or null' })),
   detail: Nullable(Type.String({ description: 'The error in words' })),
   models: Nullable(Type.Array(Type.String(), { description: 'The models the provider lists, or null when it gave no list' }))
-}, { $id: 'VerifyTarget', additionalProperties: false, description: 'One provider endpoint and how it answered' })
+}, { $id: 'VerifyTarget', additionalProperties: false, description: 'One provider endpoint and how it answered', examples: [targetExamples[0]] })
 export type VerifyTarget = Static<typeof VerifyTarget>
 
 export const VerifyModel = Type.Object({
@@ -36,14 +71,19 @@ export const VerifyModel = Type.Object({
   target: Type.Enum(TARGET_ROLES, { description: 'The target whose list was searched' }),
   provider: Type.Enum(PROVIDERS),
   available: Nullable(Type.Boolean({ description: 'Whether the provider lists the model; null when it gave no list' }))
-}, { $id: 'VerifyModel', additionalProperties: false, description: 'One configured model and whether its provider offers it' })
+}, { $id: 'VerifyModel', additionalProperties: false, description: 'One configured model and whether its provider offers it', examples: [modelExamples[0]] })
 export type VerifyModel = Static<typeof VerifyModel>
 
 export const VerifyReport = Type.Object({
   ok: Type.Boolean({ description: 'Every target answered without error and lists every configured model' }),
   targets: Type.Array(ref(VerifyTarget)),
   models: Type.Array(ref(VerifyModel))
-}, { $id: 'VerifyReport', additionalProperties: false, description: 'What the providers said about the configuration. Nothing was stored.' })
+}, {
+  $id: 'VerifyReport',
+  additionalProperties: false,
+  description: 'What the providers said about the configuration. Nothing was stored.',
+  examples: [{ ok: true, targets: targetExamples, models: modelExamples }]
+})
 export type VerifyReport = Static<typeof VerifyReport>
 
 export const VERIFY_SCHEMAS = [VerifyTarget, VerifyModel, VerifyReport]
