@@ -72,7 +72,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const { config, etag } = (!consistent && app.live.forRead()) || await readThrough()
     reply.header('etag', etag).header('cache-control', 'no-cache')
     const ifNoneMatch = request.headers['if-none-match']
-    if (ifNoneMatch !== undefined && !ifNoneMatchHolds(ifNoneMatch, etag)) return reply.code(304).send(null)
+    // No payload at all: a serialised null would set Content-Length: 4 on a body-less 304, and
+    // clients that trust Content-Length would wait for bytes that never come.
+    if (ifNoneMatch !== undefined && !ifNoneMatchHolds(ifNoneMatch, etag)) return reply.code(304).send(undefined as unknown as null)
     return config
   })
 

@@ -47,6 +47,7 @@ t.test('If-None-Match: 304 while current, 200 once changed', async (t) => {
     const res = await app.inject({ method: 'GET', url: '/llm-config', headers: { 'if-none-match': header } })
     t.equal(res.statusCode, 304, `If-None-Match: ${header}`)
     t.equal(res.body, '', '304 has no body')
+    t.notOk(res.headers['content-length'] && res.headers['content-length'] !== '0', 'and announces none')
     t.equal(res.headers.etag, current)
   }
   const stale = await app.inject({ method: 'GET', url: '/llm-config', headers: { 'if-none-match': '"stale"' } })
