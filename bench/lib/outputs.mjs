@@ -1,0 +1,150 @@
+// The verdicts (issue #5's targets, each from ratios of the same round) and the three outputs:
+// the table on stdout, bench/results/latest.json, and the generated part of docs/benchmarks.md.
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { figureRows, markdownTable, median, num, ratio, targetRows, textTable } from './report.mjs'
+
+const LABELS = [
+  ['get.service', 'GET /llm-config, the service'],
+  ['get.service.304', 'GET /llm-config, the service, If-None-Match → 304'],
+  ['get.ceiling', 'ceiling: bare Fastify, same object from memory'],
+  ['get.naive-fastify', 'naive peer: Fastify + driver, SELECT per GET'],
+  ['get.naive-express', 'naive peer: Express + pg, SELECT per GET'],
+  ['patch.service', 'PATCH /llm-config, the service'],
+  ['patch.service.if-match', 'PATCH /llm-config, the service, If-Match'],
+  ['patch.bare', 'baseline: bare UPDATE … RETURNING'],
+  ['grown.get.service', 'GET, the service, large history'],
+  ['grown.get.ceiling', 'GET, ceiling, large history'],
+  ['grown.patch.service', 'PATCH, the service, large history'],
+  ['grown.patch.bare', 'PATCH, bare UPDATE, large history']
+]
+
+/** Per round: (subject / baseline) with a grown history over the same with an empty one. */
+function growth (rounds, subject, baseline) {
+  const empty = ratio(rounds, subject, baseline).rounds
+  const grown = ratio(rounds, `grown.${subject}`, `grown.${baseline}`).rounds
+  const values = grown.map((g, i) => g / empty[i])
+  return { median: median(values), range: [Math.min(...values), Math.max(...values)], rounds: values }
+}
+
+export function verdicts (rounds, resources, primary) {
+  const targets = []
+  const atLeast = (name, r, bound, target = `≥ ${bound}×`) => targets.push({ name, unit: 'ratio', value: r.median, range: r.range, rounds: r.rounds, target, met: r.median >= bound })
+  const atMost = (name, r, bound) => targets.push({ name, unit: 'ratio', value: r.median, range: r.range, rounds: r.rounds, target: `≤ ${bound}×`, met: r.median <= bound })
+  atLeast('GET req/s ÷ bare Fastify ceiling', ratio(rounds, 'get.service', 'get.ceiling'), 0.8)
+  atLeast('GET req/s ÷ naive Fastify SELECT peer', ratio(rounds, 'get.service', 'get.naive-fastify'), 3)
+  if (rounds['get.naive-express']) atLeast('GET req/s ÷ naive Express + pg peer', ratio(rounds, 'get.service', 'get.naive-express'), 3)
+  atMost('GET p99 ÷ ceiling p99', ratio(rounds, 'get.service', 'get.ceiling', 'p99'), 2)
+  atLeast('PATCH req/s ÷ bare UPDATE', ratio(rounds, 'patch.service', 'patch.bare'), 0.5)
+  atLeast('PATCH with If-Match req/s ÷ bare UPDATE', ratio(rounds, 'patch.service.if-match', 'patch.bare'), 0.5)
+  atLeast('GET with large history ÷ empty history (each ÷ ceiling)', growth(rounds, 'get.service', 'get.ceiling'), 0.9, '≥ 0.9× (within 10 %)')
+  atLeast('PATCH with large history ÷ empty history (each ÷ bare)', growth(rounds, 'patch.service', 'patch.bare'), 0.9, '≥ 0.9× (within 10 %)')
+  const pg = resources.postgres
+  targets.push({ name: 'idle RSS on PostgreSQL', unit: 'MB', value: pg?.idleRssMB ?? NaN, target: '≤ 120 MB', met: pg ? pg.idleRssMB <= 120 : undefined })
+  targets.push({ name: 'cold start to first GET on PostgreSQL', unit: 'ms', value: pg?.coldStartMs ?? NaN, target: '≤ 1,000 ms', met: pg ? pg.coldStartMs <= 1000 : undefined })
+  // For information: no target, but the same ratios the reading refers to.
+  const info = (name, r) => targets.push({ name, unit: 'ratio', value: r.median, range: r.range, rounds: r.rounds, target: '(information)', met: undefined })
+  info('GET If-None-Match (304) req/s ÷ ceiling', ratio(rounds, 'get.service.304', 'get.ceiling'))
+  info('GET CPU per request ÷ ceiling', ratio(rounds, 'get.service', 'get.ceiling', 'cpuPer1k'))
+  // The machine's headroom: what even a server with no work per request gets over the naive peer here.
+  info('ceiling req/s ÷ naive Fastify SELECT peer', ratio(rounds, 'get.ceiling', 'get.naive-fastify'))
+  info('PATCH CPU per request ÷ bare UPDATE', ratio(rounds, 'patch.service', 'patch.bare', 'cpuPer1k'))
+  return targets
+}
+
+function resourceRows (resources) {
+  const pg = resources.postgres
+  const em = resources.embedded
+  const cell = (mode, field, digits = 0) => mode && Number.isFinite(mode[field]) ? num(mode[field], digits) : 'n/a'
+  const coldList = (mode) => mode ? mode.coldStarts.map((ms) => num(ms)).join(', ') : 'n/a'
+  return [
+    ['idle RSS, MB (median of the cold starts, 2 s after the first GET)', cell(pg, 'idleRssMB', 1), cell(em, 'idleRssMB', 1)],
+    ['RSS at the end of the load, MB', cell(pg, 'endRssMB', 1), cell(em, 'endRssMB', 1)],
+    ['peak RSS (VmHWM), MB', cell(pg, 'peakRssMB', 1), cell(em, 'peakRssMB', 1)],
+    ['cold start to first 200 on GET /llm-config, ms (median)', cell(pg, 'coldStartMs'), cell(em, 'coldStartMs')],
+    ['cold starts, ms', coldList(pg), coldList(em)],
+    ['CPU time of the process until its first 200, ms (median)', cell(pg, 'coldStartCpuMs'), cell(em, 'coldStartCpuMs')],
+    ['first start of a new embedded database (initdb + migrations), ms', '', cell(em, 'firstStartMs')],
+    ['PGlite alone on the same data directory (no service), idle RSS, MB', '', em?.pglite ? num(em.pglite.idleRssMB, 1) : 'n/a'],
+    ['an empty Node.js process, RSS, MB', '', em?.pglite ? num(em.pglite.emptyNodeRssMB, 1) : 'n/a'],
+    ...(em?.get ? [['embedded: GET req/s, PATCH req/s (one round)', '', `${num(em.get.rps)}, ${num(em.patch.rps)}`]] : [])
+  ]
+}
+
+const loadText = (load) => `${load.start.toFixed(2)} at start, ${load.end.toFixed(2)} at end`
+
+const FIGURE_HEAD = ['figure', 'req/s', 'p50 ms', 'p99 ms', 'CPU ms / 1,000 req']
+const TARGET_HEAD = ['target', 'measured (median of rounds)', 'target', 'verdict']
+const RESOURCE_HEAD = ['resource', 'PostgreSQL', 'embedded (PGlite)']
+
+export async function writeOutputs (root, results, updateDocs) {
+  const { settings, figures, targets, resources } = results
+  const rows = figureRows(figures, LABELS)
+  const text = [
+    '',
+    `llm-config-service benchmark — ${results.date}, ${results.machine.cpu} (${results.machine.cores} cores), Node ${results.machine.node}, ` +
+      `${results.database === 'postgres' ? `PostgreSQL ${results.machine.postgres}` : `embedded PostgreSQL ${results.machine.pglite}`}`,
+    `medians of ${settings.rounds} rounds × ${settings.seconds} s per figure (in ${settings.slices} turns, interleaved with its baselines); ` +
+      `GET ${settings.getConnections} connections, PATCH ${settings.writeConnections}; ` +
+      `large history = ${num(settings.historyRows)} rows; load average ${loadText(results.machine.loadAverage)}`,
+    ...(results.notes.notModified ? [`If-None-Match not measured: ${results.notes.notModified}.`] : []),
+    '',
+    textTable(FIGURE_HEAD, rows),
+    '',
+    textTable(TARGET_HEAD, targetRows(targets)),
+    '',
+    textTable(RESOURCE_HEAD, resourceRows(resources)),
+    ''
+  ].join('\n')
+  process.stdout.write(text + '\n')
+
+  await mkdir(join(root, 'bench', 'results'), { recursive: true })
+  await writeFile(join(root, 'bench', 'results', 'latest.json'), JSON.stringify(results, null, 2) + '\n')
+  if (updateDocs) await updateBenchmarksDoc(root, results, rows, resources)
+}
+
+const BEGIN = '<!-- bench:begin (generated by npm run bench: edits between these markers are overwritten) -->'
+const END = '<!-- bench:end -->'
+
+async function updateBenchmarksDoc (root, results, rows, resources) {
+  const { machine, settings } = results
+  const generated = [
+    BEGIN,
+    '',
+    `Run of ${results.date.slice(0, 16).replace('T', ' ')} UTC, ${results.durationS} s: \`${results.command}\`.`,
+    '',
+    markdownTable(['machine', ''], [
+      ['CPU', `${machine.cpu}, ${machine.cores} cores`],
+      ['memory', `${machine.memoryGiB} GiB`],
+      ['kernel', machine.kernel],
+      ['Node.js', machine.node],
+      ['PostgreSQL', machine.postgres ?? 'not used'],
+      ['embedded (PGlite)', `PostgreSQL ${machine.pglite}`],
+      ['load average (1 min)', loadText(machine.loadAverage)]
+    ]),
+    '',
+    `Each figure is the median of ${settings.rounds} rounds of ${settings.seconds} s, taken in ${settings.slices} turns interleaved with its baselines (GET: ${settings.getConnections} connections, ` +
+      `PATCH: ${settings.writeConnections}), with the load generator on the same machine. Large history: ` +
+      `${num(settings.historyRows)} rows in llm_config_history.`,
+    '',
+    markdownTable(FIGURE_HEAD, rows),
+    '',
+    ...(results.notes.notModified ? [`GET with If-None-Match is not measured: ${results.notes.notModified}.`, ''] : []),
+    markdownTable(TARGET_HEAD, targetRows(results.targets)),
+    '',
+    markdownTable(RESOURCE_HEAD, resourceRows(resources)),
+    '',
+    END
+  ].join('\n')
+  const path = join(root, 'docs', 'benchmarks.md')
+  let doc
+  try {
+    doc = await readFile(path, 'utf8')
+  } catch {
+    doc = `# Benchmarks\n\n${BEGIN}\n${END}\n`
+  }
+  const begin = doc.indexOf('<!-- bench:begin')
+  const end = doc.indexOf(END)
+  const next = begin === -1 || end === -1 ? `${doc.trimEnd()}\n\n${generated}\n` : doc.slice(0, begin) + generated + doc.slice(end + END.length)
+  await writeFile(path, next)
+}
