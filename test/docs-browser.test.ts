@@ -51,10 +51,12 @@ t.test('Swagger UI renders, authorizes and runs requests in Chromium', { skip: n
     await page.locator('.scheme-container button.authorize').click()
     const modal = page.locator('.modal-ux')
     t.match(await modal.innerText(), /bearerAuth/, 'the dialog offers the bearer token')
-    await modal.locator('input').first().fill(ADMIN_TOKEN)
-    await modal.locator('button[type=submit]').click()
-    await modal.getByText('Logout').waitFor()
-    await modal.locator('button.btn-done').click()
+    // The dialog has one form per security scheme (bearerAuth, metricsToken): use bearerAuth's.
+    const bearerForm = modal.locator('form').filter({ hasText: 'bearerAuth' })
+    await bearerForm.locator('input').first().fill(ADMIN_TOKEN)
+    await bearerForm.locator('button[type=submit]').click()
+    await bearerForm.getByText('Logout').waitFor()
+    await modal.locator('button.btn-done').first().click()
     await modal.waitFor({ state: 'detached' })
 
     const read = await tryItOut(page, 'getLlmConfig')
