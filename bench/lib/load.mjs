@@ -20,7 +20,7 @@ import { cpuMs, memory } from './processes.mjs'
  */
 
 /**
- * @typedef {{ server: { url: string, pid: number }, path?: string, method?: string,
+ * @typedef {{ server: { name?: string, url: string, pid: number, output?: () => string }, path?: string, method?: string,
  *   headers?: Record<string, string>, body?: string, connections: number, expect: number }} Load
  */
 
@@ -28,9 +28,18 @@ function tally () {
   return { latencies: [], statuses: {}, expected: 0, errors: 0, seconds: 0, cpu: 0 }
 }
 
+/** The server's CPU time; a server that has exited is an error that shows its last output. */
+function serverCpu (server) {
+  try {
+    return cpuMs(server.pid)
+  } catch {
+    throw new Error(`${server.name ?? server.url} exited during the load. Its last output:\n${server.output?.() ?? ''}`)
+  }
+}
+
 /** One slice of load, added to `into`. */
 async function slice ({ server, path = '/llm-config', method = 'GET', headers = {}, body, connections, expect }, seconds, into) {
-  const cpuBefore = cpuMs(server.pid)
+  const cpuBefore = serverCpu(server)
   const started = performance.now()
   const instance = autocannon({ url: server.url + path, method, headers, body, connections, pipelining: 1, duration: seconds, timeout: 10 })
   instance.on('response', (_client, statusCode, _bytes, ms) => {
@@ -41,7 +50,7 @@ async function slice ({ server, path = '/llm-config', method = 'GET', headers = 
   })
   const result = await instance
   into.seconds += (performance.now() - started) / 1000
-  into.cpu += cpuMs(server.pid) - cpuBefore
+  into.cpu += serverCpu(server) - cpuBefore
   into.errors += result.errors // timeouts included
 }
 

@@ -13,15 +13,19 @@ const LABELS = [
   ['patch.service', 'PATCH /llm-config, the service'],
   ['patch.service.if-match', 'PATCH /llm-config, the service, If-Match'],
   ['patch.bare', 'baseline: bare UPDATE … RETURNING'],
-  ['grown.get.service', 'GET, the service, large history'],
-  ['grown.get.ceiling', 'GET, ceiling, large history'],
-  ['grown.patch.service', 'PATCH, the service, large history'],
-  ['grown.patch.bare', 'PATCH, bare UPDATE, large history']
+  ['empty.get.service', 'growth pair: GET, the service, 1 history row'],
+  ['empty.get.ceiling', 'growth pair: GET, ceiling, 1 history row'],
+  ['grown.get.service', 'growth pair: GET, the service, large history'],
+  ['grown.get.ceiling', 'growth pair: GET, ceiling, large history'],
+  ['empty.patch.service', 'growth pair: PATCH, the service, 1 history row'],
+  ['empty.patch.bare', 'growth pair: PATCH, bare UPDATE, 1 history row'],
+  ['grown.patch.service', 'growth pair: PATCH, the service, large history'],
+  ['grown.patch.bare', 'growth pair: PATCH, bare UPDATE, large history']
 ]
 
 /** Per round: (subject / baseline) with a grown history over the same with an empty one. */
 function growth (rounds, subject, baseline) {
-  const empty = ratio(rounds, subject, baseline).rounds
+  const empty = ratio(rounds, `empty.${subject}`, `empty.${baseline}`).rounds
   const grown = ratio(rounds, `grown.${subject}`, `grown.${baseline}`).rounds
   const values = grown.map((g, i) => g / empty[i])
   return { median: median(values), range: [Math.min(...values), Math.max(...values)], rounds: values }
