@@ -5,7 +5,7 @@
 //                        database of its own there and drops it at the end. Unset: the
 //                        embedded database (PGlite), as `npm start` runs without DATABASE_URL.
 //   BENCH_ROUNDS (5), BENCH_SECONDS (3), BENCH_GET_CONNECTIONS (20), BENCH_WRITE_CONNECTIONS (10),
-//   BENCH_HISTORY_ROWS (100000), BENCH_COLD_STARTS (5), BENCH_SLICES (6), BENCH_DOCS (1: rewrite the generated
+//   BENCH_HISTORY_ROWS (100000), BENCH_COLD_STARTS (5), BENCH_SLICES (3), BENCH_DOCS (1: rewrite the generated
 //   part of docs/benchmarks.md; 0: leave it)
 import { mkdtemp, rm } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
@@ -32,7 +32,7 @@ const settings = {
   historyRows: int('BENCH_HISTORY_ROWS', 100_000),
   coldStarts: int('BENCH_COLD_STARTS', 5),
   // Each figure's seconds in a round are spread over this many turns, alternating with its baselines.
-  slices: int('BENCH_SLICES', 6),
+  slices: int('BENCH_SLICES', 3),
   // The service reaches its steady state after ~4 s of load (JIT); every server gets the same.
   warmupSeconds: 4,
   idleSettleMs: 2000
@@ -325,7 +325,7 @@ async function main () {
     const results = {
       date: startedAt.toISOString(),
       durationS: Math.round((Date.now() - startedAt.getTime()) / 1000),
-      command: 'npm run bench' + (adminUrl ? ` with BENCH_DATABASE_URL=${redact(adminUrl)}` : ''),
+      command: (adminUrl ? `BENCH_DATABASE_URL=${redact(adminUrl)} ` : '') + 'npm run bench',
       machine: { ...machine(), postgres: primary.kind === 'postgres' ? primary.version : null, pglite: pglite.postgresVersion, loadAverage: { start: loadAtStart, end: loadavg()[0] } },
       notes: notModifiedProblem ? { notModified: notModifiedProblem } : {},
       database: primary.kind,

@@ -13,6 +13,8 @@ import { cpuMs, memory } from './processes.mjs'
  * @property {number} p50          ms
  * @property {number} p99          ms
  * @property {number} cpuPer1k     ms of server CPU per 1,000 expected responses
+ * @property {number} clientCpuPer1k  ms of the load generator's CPU per 1,000 expected responses
+ * @property {number} clientCores  the load generator's CPU time ÷ wall time
  * @property {number} requests     expected responses
  * @property {number} unexpected   responses with another status, errors and timeouts
  * @property {Record<string, number>} statuses
@@ -25,7 +27,7 @@ import { cpuMs, memory } from './processes.mjs'
  */
 
 function tally () {
-  return { latencies: [], statuses: {}, expected: 0, errors: 0, seconds: 0, cpu: 0 }
+  return { latencies: [], statuses: {}, expected: 0, errors: 0, seconds: 0, cpu: 0, clientCpu: 0 }
 }
 
 /** The server's CPU time; a server that has exited is an error that shows its last output. */
@@ -40,6 +42,7 @@ function serverCpu (server) {
 /** One slice of load, added to `into`. */
 async function slice ({ server, path = '/llm-config', method = 'GET', headers = {}, body, connections, expect }, seconds, into) {
   const cpuBefore = serverCpu(server)
+  const clientBefore = process.cpuUsage()
   const started = performance.now()
   const instance = autocannon({ url: server.url + path, method, headers, body, connections, pipelining: 1, duration: seconds, timeout: 10 })
   instance.on('response', (_client, statusCode, _bytes, ms) => {
@@ -51,6 +54,8 @@ async function slice ({ server, path = '/llm-config', method = 'GET', headers = 
   const result = await instance
   into.seconds += (performance.now() - started) / 1000
   into.cpu += serverCpu(server) - cpuBefore
+  const client = process.cpuUsage(clientBefore)
+  into.clientCpu += (client.user + client.system) / 1000
   into.errors += result.errors // timeouts included
 }
 
@@ -64,6 +69,9 @@ function summary (load, t) {
     p50: quantile(0.5),
     p99: quantile(0.99),
     cpuPer1k: t.expected > 0 ? t.cpu / t.expected * 1000 : NaN,
+    // The load generator (autocannon, in this process) shares the machine: near one core, it is the limit.
+    clientCpuPer1k: t.expected > 0 ? t.clientCpu / t.expected * 1000 : NaN,
+    clientCores: t.clientCpu / 1000 / t.seconds,
     requests: t.expected,
     unexpected: total - t.expected + t.errors,
     statuses: t.statuses,

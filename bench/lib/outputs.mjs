@@ -77,7 +77,7 @@ function resourceRows (resources) {
 
 const loadText = (load) => `${load.start.toFixed(2)} at start, ${load.end.toFixed(2)} at end`
 
-const FIGURE_HEAD = ['figure', 'req/s', 'p50 ms', 'p99 ms', 'CPU ms / 1,000 req']
+const FIGURE_HEAD = ['figure', 'req/s', 'p50 ms', 'p99 ms', 'server CPU ms / 1,000 req', 'load generator CPU ms / 1,000 req (cores)']
 const TARGET_HEAD = ['target', 'measured (median of rounds)', 'target', 'verdict']
 const RESOURCE_HEAD = ['resource', 'PostgreSQL', 'embedded (PGlite)']
 

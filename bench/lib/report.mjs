@@ -47,21 +47,24 @@ export function summarize (measurements) {
     p50: pick('p50'),
     p99: pick('p99'),
     cpuPer1k: pick('cpuPer1k'),
+    clientCpuPer1k: pick('clientCpuPer1k'),
+    clientCores: pick('clientCores'),
     requests: measurements.reduce((sum, m) => sum + m.requests, 0),
     unexpected: measurements.reduce((sum, m) => sum + m.unexpected, 0),
-    rounds: measurements.map(({ rps, p50, p99, cpuPer1k, requests, unexpected, statuses }) => ({ rps, p50, p99, cpuPer1k, requests, unexpected, statuses }))
+    rounds: measurements.map(({ rps, p50, p99, cpuPer1k, clientCpuPer1k, clientCores, requests, unexpected, statuses }) =>
+      ({ rps, p50, p99, cpuPer1k, clientCpuPer1k, clientCores, requests, unexpected, statuses }))
   }
 }
 
 const num = (value, digits = 0) => Number.isFinite(value) ? value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a'
 const times = (value) => Number.isFinite(value) ? `${value.toFixed(2)}×` : 'n/a'
 
-/** Rows of the figures table: [label, req/s, p50, p99, CPU ms per 1,000]. */
+/** Rows of the figures table: [label, req/s, p50, p99, server CPU ms per 1,000, load generator CPU ms per 1,000 (cores)]. */
 export function figureRows (figures, labels) {
   return labels.filter(([key]) => figures[key]).map(([key, label]) => {
     const f = figures[key]
     const flag = f.unexpected > 0 ? ` (${f.unexpected} unexpected answers)` : ''
-    return [label + flag, num(f.rps), num(f.p50, 2), num(f.p99, 2), num(f.cpuPer1k, 1)]
+    return [label + flag, num(f.rps), num(f.p50, 2), num(f.p99, 2), num(f.cpuPer1k, 1), `${num(f.clientCpuPer1k, 1)} (${num(f.clientCores, 2)})`]
   })
 }
 
