@@ -1,6 +1,5 @@
 // The whole service as one Fastify instance, built the same way for the server and the tests.
 import cors from '@fastify/cors'
-import helmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
 import underPressure from '@fastify/under-pressure'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -19,11 +18,13 @@ import { Credentials, HistoryEntry, HistoryPage, HistoryVersion, LlmConfig, LlmC
 import auth from './plugins/auth.js'
 import metrics from './plugins/metrics.js'
 import database from './plugins/database.js'
+import drain from './plugins/drain.js'
 import errors, { sendProblem } from './plugins/errors.js'
 import health from './plugins/health.js'
 import jsonBody from './plugins/json-body.js'
 import propagation from './plugins/propagation.js'
 import secrets from './plugins/secrets.js'
+import securityHeaders from './plugins/security-headers.js'
 import swagger from './plugins/swagger.js'
 import { FORMATS, buildValidator } from './plugins/validation.js'
 
@@ -81,7 +82,10 @@ export async function buildApp (config: Config, options: BuildOptions = {}) {
     serializerOpts: { ajv: { formats: Object.fromEntries(Object.entries(FORMATS).map(([name, format]) => [name, format.validate])) } }
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.decorate('config', { getter: () => config })
-  app.addHook('onSend', async (request, reply) => { reply.header('x-request-id', request.id) })
+  app.addHook('onSend', (request, reply, payload, done) => {
+    reply.header('x-request-id', request.id)
+    done(null, payload)
+  })
 
   for (const schema of [LlmConfig, LlmConfigInput, Credentials, HistoryEntry, HistoryPage, HistoryVersion, RestoreRequest, Problem]) app.addSchema(schema)
   for (const schema of VERIFY_SCHEMAS) app.addSchema(schema)
@@ -90,7 +94,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}) {
   await app.register(jsonBody)
   // upgrade-insecure-requests would make browsers fetch Swagger UI's assets over https from any
   // plain-http address but localhost, leaving /docs blank (compose networks, internal hosts).
-  await app.register(helmet, { contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } })
+  await app.register(securityHeaders, { contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } })
   // Closed unless CORS_ORIGINS names the browser origins allowed to call the API.
   await app.register(cors, {
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
@@ -98,6 +102,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}) {
     allowedHeaders: ['authorization', 'content-type', 'if-match', 'if-none-match'],
     exposedHeaders: ['etag', 'retry-after']
   })
+  // Graceful shutdown's drain phase (server.ts): after helmet and CORS, so its 503s carry their headers.
+  await app.register(drain)
   // Limits on writes (one budget per client address for every write route) and on failed
   // authentications (plugins/auth.ts). Route-level rateLimit configs would each count apart.
   await app.register(rateLimit, { global: false })
@@ -117,14 +123,17 @@ export async function buildApp (config: Config, options: BuildOptions = {}) {
   }
   await app.register(propagation)
   await app.register(auth, { tokens: config.tokens, authFailuresPerMinute: config.rateLimits.authFailuresPerMinute, dataDir: config.dataDir })
-  // Event-loop delay and heap limits: 503 + Retry-After before the process falls over.
+  // Event-loop delay and heap limits: 503 + Retry-After before the process falls over. Its hook
+  // answers /readyz too (not ready while overloaded); /healthz opts out (plugins/health.ts).
   await app.register(underPressure, {
     maxEventLoopDelay: config.pressure.maxEventLoopDelayMs,
     maxHeapUsedBytes: config.pressure.maxHeapUsedBytes,
     retryAfter: 10,
     pressureHandler: async (_request, reply, type) => {
       reply.header('retry-after', '10')
-      await sendProblem(reply, { status: 503, title: 'Service Unavailable', detail: `The service is overloaded (${type}); retry shortly.` })
+      // Named by the variable that sets the limit (only these two are configured).
+      const limit = type === underPressure.TYPE_HEAP_USED_BYTES ? 'heap use above PRESSURE_MAX_HEAP_USED_BYTES' : 'event-loop delay above PRESSURE_MAX_EVENT_LOOP_DELAY_MS'
+      await sendProblem(reply, { status: 503, title: 'Service Unavailable', detail: `The service is overloaded (${limit}); retry shortly.` })
     }
   })
   await app.register(metrics, { token: config.metricsToken })

@@ -35,8 +35,10 @@ const Env = Type.Object({
   PRESSURE_MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 0, description: 'mean event-loop delay (per second) beyond which requests get 503; 0 turns the check off' }),
   PRESSURE_MAX_HEAP_USED_BYTES: Type.Integer({ minimum: 0, default: 0, description: 'heap use beyond which requests get 503; 0 turns the check off' }),
   VERIFY_RATE_LIMIT: Type.Integer({ minimum: 1, default: 10, description: 'verify calls per minute per client address' }),
+  // At most half of server.ts's 10 s grace delay: the close after it needs time too.
+  SHUTDOWN_DRAIN_MS: Type.Integer({ minimum: 0, maximum: 5000, default: 1000, description: 'drain phase of a graceful shutdown, before the close' }),
   LOG_LEVEL: Type.Enum(logLevels, { default: 'info' })
-}, { required: ['NODE_ENV', 'PORT', 'HOST', 'DATA_DIR', 'DOCS_ENABLED', 'WRITE_RATE_LIMIT', 'AUTH_FAILURE_LIMIT', 'DATABASE_DEADLINE_MS', 'WATCH_MAX', 'WATCH_HEARTBEAT_MS', 'VERIFY_TIMEOUT_MS', 'VERIFY_ALLOW_PRIVATE', 'VERIFY_RATE_LIMIT', 'PRESSURE_MAX_EVENT_LOOP_DELAY_MS', 'PRESSURE_MAX_HEAP_USED_BYTES', 'LOG_LEVEL'] })
+}, { required: ['NODE_ENV', 'PORT', 'HOST', 'DATA_DIR', 'DOCS_ENABLED', 'WRITE_RATE_LIMIT', 'AUTH_FAILURE_LIMIT', 'DATABASE_DEADLINE_MS', 'WATCH_MAX', 'WATCH_HEARTBEAT_MS', 'VERIFY_TIMEOUT_MS', 'VERIFY_ALLOW_PRIVATE', 'VERIFY_RATE_LIMIT', 'PRESSURE_MAX_EVENT_LOOP_DELAY_MS', 'PRESSURE_MAX_HEAP_USED_BYTES', 'SHUTDOWN_DRAIN_MS', 'LOG_LEVEL'] })
 
 export type DatabaseTarget =
   | { kind: 'postgres', url: string }
@@ -67,6 +69,8 @@ export interface Config {
   verify: { timeoutMs: number, allowPrivate: boolean, perMinute: number }
   metricsToken: string | undefined
   pressure: { maxEventLoopDelayMs: number, maxHeapUsedBytes: number }
+  /** How long a shutdown drains (503s, Connection: close) before it closes (plugins/drain.ts). */
+  shutdownDrainMs: number
   logLevel: string
 }
 
@@ -117,6 +121,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     verify: { timeoutMs: vars.VERIFY_TIMEOUT_MS, allowPrivate: vars.VERIFY_ALLOW_PRIVATE, perMinute: vars.VERIFY_RATE_LIMIT },
     metricsToken: vars.METRICS_TOKEN,
     pressure: { maxEventLoopDelayMs: vars.PRESSURE_MAX_EVENT_LOOP_DELAY_MS, maxHeapUsedBytes: vars.PRESSURE_MAX_HEAP_USED_BYTES },
+    shutdownDrainMs: vars.SHUTDOWN_DRAIN_MS,
     logLevel: vars.LOG_LEVEL
   }
 }

@@ -1,11 +1,16 @@
 // Process concerns only: read the configuration, build the app, listen, and shut down
-// gracefully (in-flight requests finish, then the database closes) on SIGTERM/SIGINT.
+// gracefully on SIGTERM/SIGINT: first drain (plugins/drain.ts: new requests get 503 and every
+// response closes its connection, for SHUTDOWN_DRAIN_MS), then close (the port closes,
+// in-flight requests finish, then the database closes), all within GRACE_MS.
 import closeWithGrace from 'close-with-grace'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { isConnectionError } from './db/deadline.js'
 
 // Connection failures and the SQLSTATEs of a wrong database name or credentials.
 const DATABASE_UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET', '3D000', '28P01', '28000'])
+// Beyond it the process exits anyway (close-with-grace): a shutdown that hangs must not outlive
+// the orchestrator's patience (Kubernetes sends SIGKILL 30 s after SIGTERM by default).
+const GRACE_MS = 10_000
 
 function readConfig (): Config {
   try {
@@ -27,9 +32,13 @@ async function main (): Promise<void> {
   const { buildApp } = await import('./app.js')
   // JSON lines for machines; readable lines only when a person watches a terminal.
   const app = await buildApp(config, { prettyLogs: process.stdout.isTTY })
-  const grace = closeWithGrace({ delay: 10_000, skip: ['uncaughtException', 'unhandledRejection'] }, async ({ signal, err }) => {
-    if (err) app.log.error({ err: { type: err.name } }, 'shutting down after an uncaught error')
-    else app.log.info({ signal }, 'shutting down')
+  const grace = closeWithGrace({ delay: GRACE_MS, skip: ['uncaughtException', 'unhandledRejection'] }, async ({ signal, err }) => {
+    if (err) {
+      app.log.error({ err: { type: err.name } }, 'shutting down after an uncaught error')
+    } else {
+      app.log.info({ signal, drainMs: config.shutdownDrainMs }, 'shutting down')
+      await app.drain(config.shutdownDrainMs)
+    }
     await app.close()
   })
   const onStrayError = (error: Error) => {
@@ -44,7 +53,7 @@ async function main (): Promise<void> {
     app.log.error({ err: { type: error.name } }, 'shutting down after an uncaught error')
     grace.uninstall()
     app.close().finally(() => process.exit(1))
-    setTimeout(() => process.exit(1), 10_000).unref()
+    setTimeout(() => process.exit(1), GRACE_MS).unref()
   }
   process.on('uncaughtException', onStrayError)
   process.on('unhandledRejection', (reason) => onStrayError(reason instanceof Error ? reason : new Error(String(reason))))

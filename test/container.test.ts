@@ -1,6 +1,6 @@
-// The container setup: docker-compose.yml's wiring and the Dockerfile's rules, read from the
-// files, then the Dockerfile's steps carried out in a clean copy of the repository (no Docker
-// daemon needed) and the result started as the image would start it, against PostgreSQL.
+// The container image: the Dockerfile's rules, read from the file, then the Dockerfile's steps
+// carried out in a clean copy of the repository (no Docker daemon needed) and the result
+// started as the image would start it, against PostgreSQL. The compose files: compose.test.ts.
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
@@ -11,7 +11,6 @@ import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import postgres from 'postgres'
 import t from 'tap'
-import { parse } from 'yaml'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const read = (file: string) => readFileSync(join(root, file), 'utf8')
@@ -55,53 +54,10 @@ function stageEnv (stage: Stage): Record<string, string> {
   return env
 }
 
-/** Compose's `${VAR:-default}` interpolation, with every variable unset: the defaults a fresh checkout gets. */
-const withDefaults = (value: string) => value.replace(/\$\{(\w+)(?::?-([^}]*))?\}/g, (_, _name, fallback?: string) => fallback ?? '')
-
-function environment (service: Record<string, unknown>): Record<string, string> {
-  const env = service.environment ?? {}
-  if (!Array.isArray(env)) return env as Record<string, string>
-  return Object.fromEntries((env as string[]).map((entry) => [entry.split('=')[0], entry.split('=').slice(1).join('=')]))
-}
-
 const dockerfile = parseDockerfile(read('Dockerfile'))
 const final = dockerfile.at(-1)
 if (!final) throw new Error('Dockerfile has no FROM')
 const stageNames = dockerfile.map((stage) => stage.name)
-
-t.test('docker-compose.yml: postgres, then a one-shot migration, then the api', async (t) => {
-  const compose = parse(read('docker-compose.yml')) as {
-    services: Record<string, Record<string, any>>
-    volumes?: Record<string, unknown>
-  }
-  const { postgres: db, migrate, api } = compose.services
-  t.same(Object.keys(compose.services).sort(), ['api', 'migrate', 'postgres'], 'three services')
-  if (!db || !migrate || !api) return
-
-  t.match(db.image, /^postgres:\d+(\.\d+)*$/, 'postgres image pinned to a major version')
-  t.match([db.healthcheck?.test].flat().join(' '), /\bpg_isready\b/, 'postgres healthy once pg_isready says so')
-  const volume = String([db.volumes].flat()[0] ?? '').split(':')[0] ?? ''
-  t.ok(volume && compose.volumes && volume in compose.volumes, `postgres data on a declared named volume (${volume})`)
-
-  t.equal(migrate.build?.target, 'build', 'migrate runs from the build stage (drizzle-kit and src/)')
-  t.ok(stageNames.includes(migrate.build?.target), 'the Dockerfile has that stage')
-  t.equal([migrate.command].flat().join(' '), 'npm run db:migrate', 'migrate runs npm run db:migrate')
-  t.equal(migrate.depends_on?.postgres?.condition, 'service_healthy', 'migrate waits for a healthy postgres')
-  t.equal(migrate.restart, 'no', 'a one-shot job is never restarted')
-
-  t.equal(api.depends_on?.migrate?.condition, 'service_completed_successfully', 'api waits for a successful migration')
-  t.ok(api.build?.target === undefined || api.build.target === final.name, 'api is the final stage')
-  const databaseUrl = new URL(withDefaults(environment(api).DATABASE_URL ?? ''))
-  t.equal(databaseUrl.hostname, 'postgres', 'api connects to the postgres service')
-  t.equal(environment(migrate).DATABASE_URL, environment(api).DATABASE_URL, 'migrate and api use one database')
-  const adminToken = /^\$\{ADMIN_TOKEN:-(.+)\}$/.exec(environment(api).ADMIN_TOKEN ?? '')
-  t.ok(adminToken, 'ADMIN_TOKEN comes from the environment, with a default')
-  const encryptionKey = /^\$\{ENCRYPTION_KEY:-(.+)\}$/.exec(environment(api).ENCRYPTION_KEY ?? '')
-  t.equal(Buffer.from(encryptionKey?.[1] ?? '', 'base64').length, 32, 'ENCRYPTION_KEY comes from the environment, with a 32-byte development default')
-  t.ok((adminToken?.[1] ?? '').length >= 16, 'the default is long enough for the service to accept it')
-  t.ok(((api.ports ?? []) as unknown[]).some((port) => port === '3000:3000' ||
-    (typeof port === 'object' && port !== null && 'published' in port && Number(port.published) === 3000)), 'port 3000 published')
-})
 
 t.test('Dockerfile: pinned bases, production-only dependencies, non-root, health-checked', async (t) => {
   for (const { image } of dockerfile) {

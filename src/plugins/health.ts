@@ -2,6 +2,12 @@
 // migration in drizzle/ is applied, and the stored API key decrypts with the configured keys),
 // for orchestrators and load balancers. A replica with a wrong ENCRYPTION_KEY is not ready, so
 // a rollout with the wrong key stops before it replaces the replicas that work.
+//
+// /readyz is also 503 when the replica is overloaded or shutting down: the onRequest hooks of
+// @fastify/under-pressure (app.ts) and of plugins/drain.ts answer it, as every other route,
+// before this handler runs, naming the reason, with Retry-After. /healthz is exempt from both:
+// an overloaded replica that its orchestrator restarts loses its work in flight and pushes its
+// load onto the others, and a draining one is alive until it exits.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { withDeadline } from '../db/deadline.js'
@@ -9,6 +15,13 @@ import { isMigrated } from '../db/migrate.js'
 import { SecretUnavailableError } from '../llm-config/secrets.js'
 import { problemResponse } from '../llm-config/schemas.js'
 import { PROBLEM_TYPES, loggableError, sendProblem } from './errors.js'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** @fastify/under-pressure's handler for one route; one that returns undefined lets the request through. */
+    pressureHandler?: () => undefined
+  }
+}
 
 const Status = (status: string) => Type.Object({ status: Type.Literal(status) }, { examples: [{ status }] })
 
@@ -22,7 +35,8 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'getHealth',
       security: [], // public: probes carry no token
       response: { 200: { ...Status('ok'), description: 'The process is up' } }
-    }
+    },
+    config: { servedWhileDraining: true, pressureHandler: () => undefined }
   }, async () => ({ status: 'ok' as const }))
 
   app.get('/readyz', {
@@ -30,12 +44,14 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['health'],
       summary: 'Readiness: the database is reachable and migrated, and the API key decrypts',
       description: 'Ready when the database answers within DATABASE_DEADLINE_MS, every migration is applied and the stored API key decrypts ' +
-        'with the configured keys: send traffic only to ready replicas. Public, for orchestrators and load balancers.',
+        'with the configured keys, and the replica is neither overloaded (PRESSURE_MAX_EVENT_LOOP_DELAY_MS, PRESSURE_MAX_HEAP_USED_BYTES) ' +
+        'nor shutting down: send traffic only to ready replicas. Public, for orchestrators and load balancers.',
       operationId: 'getReadiness',
       security: [], // public: probes carry no token
       response: {
         200: { ...Status('ready'), description: 'Ready to serve' },
-        503: problemResponse('The database is unreachable or not migrated, or the stored API key does not decrypt with the configured keys', {
+        503: problemResponse('The database is unreachable or not migrated, or the stored API key does not decrypt with the configured keys; ' +
+          'or the replica is overloaded or shutting down (see Retry-After)', {
           type: PROBLEM_TYPES.unavailable, title: 'Service Unavailable', status: 503, detail: 'The database is not reachable.'
         })
       }

@@ -1,3 +1,4 @@
+import { setTimeout } from 'node:timers/promises'
 import t from 'tap'
 import { rollbackLatest } from '../../src/db/rollback.js'
 import { testApp } from '../helper.js'
@@ -43,4 +44,20 @@ t.test('unknown routes are 404 problem+json', async (t) => {
   t.equal(res.statusCode, 404)
   t.match(res.headers['content-type'], /^application\/problem\+json/)
   t.match(res.json(), { status: 404, title: 'Not Found', detail: 'No route GET /llm-configs' })
+})
+
+t.test('under pressure (heap above PRESSURE_MAX_HEAP_USED_BYTES): /readyz is 503 naming the limit, /healthz stays 200', async (t) => {
+  const { app } = await testApp(t, { env: { PRESSURE_MAX_HEAP_USED_BYTES: '1' } })
+  // under-pressure samples the heap once a second: wait for the first sample.
+  for (let waited = 0; !app.isUnderPressure() && waited < 10_000; waited += 50) await setTimeout(50)
+  t.ok(app.isUnderPressure(), 'under pressure')
+  const ready = await app.inject({ method: 'GET', url: '/readyz' })
+  t.equal(ready.statusCode, 503)
+  t.equal(ready.headers['retry-after'], '10')
+  t.match(ready.headers['content-type'], /^application\/problem\+json/)
+  t.match(ready.json(), { status: 503, title: 'Service Unavailable', detail: /overloaded \(heap use above PRESSURE_MAX_HEAP_USED_BYTES\)/ })
+  const health = await app.inject({ method: 'GET', url: '/healthz' })
+  t.equal(health.statusCode, 200, 'liveness ignores pressure: a restart would only move the load')
+  t.same(health.json(), { status: 'ok' })
+  t.equal((await app.inject({ method: 'GET', url: '/llm-config' })).statusCode, 503, 'other routes are refused too')
 })

@@ -11,7 +11,7 @@ import { loadConfig } from '../../src/config.js'
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const serverJs = join(root, 'dist', 'server.js')
 
-/** How long server.ts lets a shutdown take: closeWithGrace({ delay: 10_000 }). */
+/** How long server.ts lets a shutdown take (its GRACE_MS, close-with-grace's delay), drain included. */
 export const GRACE_MS = 10_000
 
 interface Teardown { teardown: (fn: () => unknown) => void }
