@@ -36,6 +36,8 @@ export function isConnectionError (error: unknown): boolean {
  */
 export interface Deadline {
   readonly expired: boolean
+  /** When it expires, in ms since the epoch (for a statement that checks it in the database). */
+  readonly at: number
   /** Throws DatabaseUnavailableError('deadline') once the deadline has passed. */
   check: () => void
 }
@@ -56,6 +58,7 @@ export async function withDeadline<T> (ms: number, work: (deadline: Deadline) =>
   let timer: NodeJS.Timeout | undefined
   const state: Deadline = {
     expired: false,
+    at: Date.now() + ms,
     check () { if (this.expired) throw new DatabaseUnavailableError('deadline') }
   }
   const deadline = new Promise<never>((_resolve, reject) => {

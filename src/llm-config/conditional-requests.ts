@@ -14,3 +14,13 @@ export function ifNoneMatchHolds (header: string, currentEtag: string): boolean 
   const weak = (tag: string) => tag.replace(/^W\//, '')
   return !parse(header).some((tag) => tag === '*' || weak(tag) === weak(currentEtag))
 }
+
+/**
+ * The versions an If-Match header accepts (our ETags are `"<version>"`), or '*' for any.
+ * Weak and foreign tags never match (strong comparison); for the database to compare.
+ */
+export function ifMatchVersions (header: string): number[] | '*' {
+  const tags = parse(header)
+  if (tags.includes('*')) return '*'
+  return tags.flatMap((tag) => /^"(\d{1,15})"$/.test(tag) ? [Number(tag.slice(1, -1))] : [])
+}

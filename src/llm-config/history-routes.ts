@@ -3,7 +3,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { withDeadline } from '../db/deadline.js'
 import { sendProblem } from '../plugins/errors.js'
-import { ifMatchHolds } from './conditional-requests.js'
 import { HistoryPage, HistoryVersion, LlmConfig, PROBLEM_EXAMPLES as examples, RestoreRequest, problemResponse as problem, ref } from './schemas.js'
 import { sendWriteResult } from './write-result.js'
 
@@ -116,7 +115,7 @@ const historyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const result = await app.llmConfig.restore({
       version: request.body.version,
       actor: request.principal.name,
-      precondition: ifMatch === undefined ? undefined : (etag) => ifMatchHolds(ifMatch, etag)
+      ifMatch
     })
     return sendWriteResult(app, request, reply, result)
   })

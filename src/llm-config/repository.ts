@@ -1,13 +1,16 @@
 // Drizzle queries for the one configuration row. Returns values, never HTTP: the routes map
 // a lost compare-and-set or a rule violation to a status code. Every change is one
-// transaction: lock the row, check the precondition, update (version + 1), check the rules,
-// record the version in the history and NOTIFY the replicas. The API key is encrypted here,
+// transaction: lock the row, update it (version + 1), record the version in the history and
+// NOTIFY the replicas (one statement, change-statement.ts), then check the precondition and
+// the rules, rolling back when either fails. The API key is encrypted here,
 // on its way in. Every call runs under the request deadline (db/deadline.ts).
 import { asc, eq, sql } from 'drizzle-orm'
 import type { Db } from '../db/client.js'
 import { withDeadline } from '../db/deadline.js'
 import { llmConfig, llmConfigHistory, type HistoryAction, type LlmConfigRow } from '../db/schema.js'
+import { runChange } from './change-statement.js'
 import { createHistory, recordVersion, rowOf } from './history.js'
+import { ifMatchHolds, ifMatchVersions } from './conditional-requests.js'
 import { etagOf, toPublic } from './representation.js'
 import { checkRules, type RuleViolation } from './rules.js'
 import { SETTING_NAMES, type LlmConfig, type LlmConfigInput } from './schemas.js'
@@ -21,8 +24,8 @@ export interface WriteRequest {
   input: LlmConfigInput
   /** The token's name (or anonymous/system), recorded in the history. */
   actor: string
-  /** Checked against the stored state's ETag while the row is locked: the compare-and-set. */
-  precondition?: (currentEtag: string) => boolean
+  /** The If-Match header, checked against the stored state's ETag while the row is locked: the compare-and-set. */
+  ifMatch?: string
 }
 
 export type WriteResult =
@@ -55,38 +58,34 @@ export function createLlmConfigRepository (db: Db, { keyring, deadlineMs, histor
   const history = createHistory(db)
 
   /**
-   * One change: lock, precondition, SET (plus version + 1 and updated_at), rules, history,
-   * NOTIFY. `plan` returns the SET clause for the locked row, or a result that ends the
-   * change without writing.
+   * One change, in a transaction: the change statement (lock, SET plus version + 1 and
+   * updated_at, history, NOTIFY), then the precondition and the rules on the states it
+   * returns — either failing rolls the whole change back. `plan` is the SET clause, or a
+   * function of the locked row that returns it or a result that ends the change unwritten.
    */
   async function change<R extends WriteResult | { outcome: 'unchanged' }> (
     action: HistoryAction,
     actor: string,
     precondition: ((etag: string) => boolean) | undefined,
-    plan: (current: LlmConfigRow, tx: Db) => Promise<Record<string, unknown> | R>
+    plan: Record<string, unknown> | ((current: LlmConfigRow, tx: Db) => Promise<Record<string, unknown> | R>)
   ): Promise<WriteResult | R> {
     try {
       return await withDeadline(deadlineMs, (deadline) => db.transaction(async (tx) => {
         deadline.check() // queued past the deadline: the client has its 503 already
-        const current = mustExist((await firstRow(tx).for('update'))[0])
-        if (precondition && !precondition(etagOf(current))) return { outcome: 'precondition-failed' as const }
-        const set = await plan(current, tx as unknown as Db)
-        if ('outcome' in set) return set as R
-        const [updated] = await tx.update(llmConfig)
-          .set({
-            ...set,
-            version: sql`${llmConfig.version} + 1`,
-            // Strictly forward, even for two writes within one millisecond or a clock step back.
-            updated_at: sql`greatest(now(), ${llmConfig.updated_at} + interval '1 millisecond')`
-          })
-          .where(eq(llmConfig.id, current.id))
-          .returning()
-        const after = mustExist(updated)
+        let set = plan
+        if (typeof set === 'function') {
+          // A plan that depends on the stored state (restore, rotate) reads it locked first.
+          set = await set(mustExist((await firstRow(tx).for('update'))[0]), tx as unknown as Db)
+          if ('outcome' in set) return set as R
+        }
+        const result = await runChange(tx, { set, actor, action, retain: historyRetain })
+        const before = rowOf(result.before)
+        if (precondition && !precondition(etagOf(before))) throw new Rollback({ outcome: 'precondition-failed' })
+        const after = rowOf(mustExist(result.after ?? undefined))
         // Rules are checked on the state the database produced (its defaults included);
         // a violation rolls the whole change back, history and NOTIFY included.
         const violations = checkRules(toPublic(after))
         if (violations.length > 0) throw new Rollback({ outcome: 'rule-violation', violations })
-        await recordVersion(tx, { before: current, after, actor, action, retain: historyRetain })
         deadline.check() // too late to acknowledge: roll back rather than commit unannounced
         return { outcome: 'written' as const, ...snapshot(after) }
       }))
@@ -94,6 +93,27 @@ export function createLlmConfigRepository (db: Db, { keyring, deadlineMs, histor
       if (error instanceof Rollback) return error.result as R
       throw error
     }
+  }
+
+  /**
+   * A merge patch as one statement without a transaction: the database checks If-Match, the
+   * rules and the deadline itself (change-statement.ts), so the row is locked only while the
+   * statement runs. When it changes nothing, the stored state it returns says why. Undefined
+   * when only the database's clock saw the deadline pass (its clock is ahead of ours): the
+   * caller then runs the change in a transaction, which needs no clock.
+   */
+  async function mergeAlone (request: WriteRequest, set: Record<string, unknown>): Promise<WriteResult | undefined> {
+    return withDeadline(deadlineMs, async (deadline) => {
+      const versions = request.ifMatch === undefined ? undefined : ifMatchVersions(request.ifMatch)
+      const result = await runChange(db, { set, actor: request.actor, action: 'update', retain: historyRetain, guard: { versions, deadline: deadline.at } })
+      if (result.after !== null) return { outcome: 'written' as const, ...snapshot(rowOf(result.after)) }
+      const before = toPublic(rowOf(result.before))
+      if (!(preconditionOf(request.ifMatch)?.(etagOf(before)) ?? true)) return { outcome: 'precondition-failed' as const }
+      const violations = checkRules({ ...before, ...settingsOf(request.input) })
+      if (violations.length > 0) return { outcome: 'rule-violation' as const, violations }
+      deadline.check()
+      return undefined
+    })
   }
 
   return {
@@ -111,16 +131,21 @@ export function createLlmConfigRepository (db: Db, { keyring, deadlineMs, histor
       return stored === null ? null : keyring.decrypt(stored)
     },
 
-    write (request: WriteRequest): Promise<WriteResult> {
-      return change<WriteResult>(ACTIONS[request.kind], request.actor, request.precondition, async () => assignments(request.kind, request.input, keyring))
+    async write (request: WriteRequest): Promise<WriteResult> {
+      const set = assignments(request.kind, request.input, keyring)
+      if (request.kind === 'merge') {
+        const merged = await mergeAlone(request, set)
+        if (merged) return merged
+      }
+      return change<WriteResult>(ACTIONS[request.kind], request.actor, preconditionOf(request.ifMatch), set)
     },
 
     /**
      * A new version whose state equals version `version`'s, the key included (re-encrypted
      * under the current key; refused when no configured key can decrypt it).
      */
-    restore ({ version, actor, precondition }: { version: number, actor: string, precondition?: (etag: string) => boolean }): Promise<WriteResult> {
-      return change<WriteResult>('restore', actor, precondition, async (_current, tx) => {
+    restore ({ version, actor, ifMatch }: { version: number, actor: string, ifMatch?: string }): Promise<WriteResult> {
+      return change<WriteResult>('restore', actor, preconditionOf(ifMatch), async (_current, tx) => {
         const [entry] = await tx.select({ snapshot: llmConfigHistory.snapshot }).from(llmConfigHistory).where(eq(llmConfigHistory.version, version))
         if (!entry) return { outcome: 'unknown-version' }
         const old = rowOf(entry.snapshot)
@@ -169,6 +194,13 @@ export type LlmConfigRepository = ReturnType<typeof createLlmConfigRepository>
 export function snapshot (row: LlmConfigRow): Snapshot {
   const config = toPublic(row)
   return { config, etag: etagOf(config) }
+}
+
+const preconditionOf = (ifMatch: string | undefined) => ifMatch === undefined ? undefined : (etag: string) => ifMatchHolds(ifMatch, etag)
+
+/** The settings a write gives (the key, write-only, is not one). */
+function settingsOf (input: LlmConfigInput): Partial<LlmConfig> {
+  return Object.fromEntries(SETTING_NAMES.filter((name) => input[name] !== undefined).map((name) => [name, input[name]]))
 }
 
 function mustExist<T> (row: T | undefined): T {

@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { sendProblem } from '../plugins/errors.js'
-import { ifMatchHolds, ifNoneMatchHolds } from './conditional-requests.js'
+import { ifNoneMatchHolds } from './conditional-requests.js'
 import type { WriteKind } from './repository.js'
 import { sendWriteResult } from './write-result.js'
 import { Credentials, LlmConfig, LlmConfigInput, PROBLEM_EXAMPLES as examples, problemResponse as problem, ref } from './schemas.js'
@@ -33,6 +33,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   const repository = app.llmConfig
   const bearer = [{ bearerAuth: [] }]
   const writeRateLimit = app.writeRateLimit
+  let served: { etag: string, body: string } | undefined
   const readThrough = async () => {
     const snapshot = await repository.read()
     app.live.accept(snapshot)
@@ -75,7 +76,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     // No payload at all: a serialised null would set Content-Length: 4 on a body-less 304, and
     // clients that trust Content-Length would wait for bytes that never come.
     if (ifNoneMatch !== undefined && !ifNoneMatchHolds(ifNoneMatch, etag)) return reply.code(304).send(undefined as unknown as null)
-    return config
+    // A version never changes: serialise it (through the route's response schema) once, not
+    // on every read. A JSON string is sent as it is.
+    if (served?.etag !== etag) served = { etag, body: reply.serialize(config) as string }
+    return reply.type('application/json; charset=utf-8').send(served.body as unknown as typeof config)
   })
 
   app.get('/llm-config/credentials', {
@@ -109,7 +113,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       kind,
       input: (request.body ?? {}) as LlmConfigInput,
       actor: request.principal.name,
-      precondition: ifMatch === undefined ? undefined : (etag) => ifMatchHolds(ifMatch, etag)
+      ifMatch
     })
     return sendWriteResult(app, request, reply, result)
   }
