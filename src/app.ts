@@ -92,16 +92,17 @@ export async function buildApp (config: Config, options: BuildOptions = {}) {
 
   await app.register(errors)
   await app.register(jsonBody)
-  // upgrade-insecure-requests would make browsers fetch Swagger UI's assets over https from any
-  // plain-http address but localhost, leaving /docs blank (compose networks, internal hosts).
-  await app.register(securityHeaders, { contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } })
-  // Closed unless CORS_ORIGINS names the browser origins allowed to call the API.
-  await app.register(cors, {
-    origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
-    methods: ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'POST'],
-    allowedHeaders: ['authorization', 'content-type', 'if-match', 'if-none-match'],
-    exposedHeaders: ['etag', 'retry-after']
-  })
+  await app.register(securityHeaders)
+  // Closed unless CORS_ORIGINS names the browser origins allowed to call the API; closed, the
+  // plugin is not registered at all (its hook would run on every request to say no).
+  if (config.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: config.corsOrigins,
+      methods: ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'POST'],
+      allowedHeaders: ['authorization', 'content-type', 'if-match', 'if-none-match'],
+      exposedHeaders: ['etag', 'retry-after']
+    })
+  }
   // Graceful shutdown's drain phase (server.ts): after helmet and CORS, so its 503s carry their headers.
   await app.register(drain)
   // Limits on writes (one budget per client address for every write route) and on failed

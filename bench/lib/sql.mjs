@@ -26,8 +26,10 @@ export const CREATE_BARE_TABLE = [
 export function resetHistory (rows) {
   const first = '(SELECT min(id) FROM llm_config)'
   return [
-    // The configuration row first, as a write of the service takes its locks (row, then
-    // history): a write still finishing from the last load then makes this wait, not deadlock.
+    // Locks in the order a write of the service takes them (its one statement opens the
+    // history table, then locks the row): a write still finishing from the last load then
+    // makes this wait, not deadlock.
+    'LOCK TABLE llm_config_history IN ACCESS EXCLUSIVE MODE',
     'SELECT id FROM llm_config ORDER BY id LIMIT 1 FOR UPDATE',
     'TRUNCATE llm_config_history',
     `UPDATE llm_config SET version = version + ${rows} WHERE id = ${first}`,

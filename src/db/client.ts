@@ -2,9 +2,8 @@
 // embedded PostgreSQL (PGlite) on disk or in memory. Everything above this file sees the
 // same Drizzle API and the same schema.
 import { mkdir } from 'node:fs/promises'
-import { PGlite } from '@electric-sql/pglite'
+import type { PGlite } from '@electric-sql/pglite'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
 import type { DatabaseTarget } from '../config.js'
@@ -55,6 +54,8 @@ export async function openDatabase (target: DatabaseTarget, options: OpenOptions
     }
   }
   if (target.dataDir !== null) await mkdir(target.dataDir, { recursive: true })
+  // Loaded only here: a service on PostgreSQL never pays for the embedded database's code.
+  const [{ PGlite }, { drizzle: drizzlePglite }] = await Promise.all([import('@electric-sql/pglite'), import('drizzle-orm/pglite')])
   const pglite = await PGlite.create(target.dataDir ?? 'memory://', { loadDataDir: options.loadDataDir })
   return {
     kind: 'embedded',

@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs'
 import { asc, desc } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/postgres-js'
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
 import postgres from 'postgres'
 import type { Database, Db } from './client.js'
 import { drizzleMigrations } from './migrations-table.js'
@@ -20,6 +19,7 @@ const MIGRATION_LOCK = 0x6c6c6d636667
 export async function migrateDatabase (database: Database): Promise<void> {
   if (database.kind === 'embedded') {
     // One process owns an embedded database, so there is nobody to race with.
+    const { migrate: migratePglite } = await import('drizzle-orm/pglite/migrator')
     await migratePglite(database.db as never, { migrationsFolder })
     await ensureConfigRow(database.db)
     return

@@ -80,12 +80,18 @@ export default fp(async function auth (app: FastifyInstance, options: AuthOption
 
   app.decorateRequest('principal', { getter: () => ANONYMOUS })
 
-  app.addHook('onRequest', async (request, reply) => {
+  // A callback hook: the requests that need no token (public routes, open reads) pass without
+  // the promise of an async hook; the others are authenticated below.
+  app.addHook('onRequest', (request, reply, done) => {
     const access = request.routeOptions.config.access ?? 'public'
-    if (access === 'public') return
+    if (access === 'public') return done()
     const presented = bearerToken(request)
-    if (presented === undefined && access === 'read' && readsOpen) return
+    if (presented === undefined && access === 'read' && readsOpen) return done()
+    // An answer (401/403/429) ends the request: the hook then must not call done().
+    authenticate(request, reply, access, presented).then(() => { if (!reply.sent) done() }, done)
+  })
 
+  const authenticate = async (request: FastifyRequest, reply: FastifyReply, access: Access, presented: string | undefined) => {
     const until = blockedUntil.get(request.ip)
     if (until !== undefined) {
       if (until > Date.now()) return tooManyFailures(reply, until)
@@ -117,7 +123,7 @@ export default fp(async function auth (app: FastifyInstance, options: AuthOption
         detail: `The token "${principal.name}" (${principal.role}) may not ${access} the configuration.`
       })
     }
-  })
+  }
 }, { name: 'auth', dependencies: ['@fastify/rate-limit'] })
 
 /**

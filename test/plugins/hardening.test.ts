@@ -3,15 +3,32 @@ import t from 'tap'
 import { ADMIN_TOKEN, auth, testApp } from '../helper.js'
 import { storedState } from '../llm-config/state.js'
 
-t.test('helmet sets security headers on API answers and on Swagger UI', async (t) => {
+t.test('security headers: helmet\'s defaults on Swagger UI, the OWASP REST set on every JSON answer', async (t) => {
   const { app } = await testApp(t)
-  for (const url of ['/llm-config', '/docs/']) {
-    const res = await app.inject({ method: 'GET', url })
-    t.equal(res.statusCode, 200, url)
-    t.equal(res.headers['x-content-type-options'], 'nosniff')
-    t.ok(res.headers['strict-transport-security'], `${url}: HSTS`)
-    t.match(res.headers['content-security-policy'], /default-src 'self'/, `${url}: a content security policy`)
-    t.equal(res.headers['x-frame-options'], 'SAMEORIGIN')
+  const docs = await app.inject({ method: 'GET', url: '/docs/' })
+  t.equal(docs.statusCode, 200)
+  t.match(docs.headers['content-security-policy'], /default-src 'self'/, 'Swagger UI: helmet\'s content security policy')
+  t.notMatch(docs.headers['content-security-policy'], /upgrade-insecure-requests/, 'without upgrade-insecure-requests (plain-http hosts)')
+  t.equal(docs.headers['x-frame-options'], 'SAMEORIGIN')
+  t.equal(docs.headers['cross-origin-opener-policy'], 'same-origin')
+  t.equal(docs.headers['x-content-type-options'], 'nosniff')
+  t.ok(docs.headers['strict-transport-security'], 'HSTS')
+
+  const answers = [
+    await app.inject({ method: 'GET', url: '/llm-config' }),
+    await app.inject({ method: 'GET', url: '/no-such-route' }),
+    await app.inject({ method: 'PATCH', url: '/llm-config', headers: { 'content-type': 'application/json' }, payload: '{}' })
+  ]
+  t.same(answers.map((res) => res.statusCode), [200, 404, 401])
+  for (const res of answers) {
+    const at = `${res.statusCode}`
+    t.equal(res.headers['content-security-policy'], "default-src 'none';frame-ancestors 'none'", `${at}: a CSP that allows nothing`)
+    t.equal(res.headers['x-frame-options'], 'DENY', at)
+    t.equal(res.headers['x-content-type-options'], 'nosniff', at)
+    t.match(res.headers['strict-transport-security'], /max-age=\d+/, `${at}: HSTS`)
+    t.equal(res.headers['referrer-policy'], 'no-referrer', at)
+    t.equal(res.headers['cross-origin-resource-policy'], 'same-origin', at)
+    t.notOk(res.headers['x-xss-protection'], `${at}: no header that only means something to an HTML page`)
   }
 })
 
