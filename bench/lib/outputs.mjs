@@ -44,7 +44,10 @@ export function verdicts (rounds, resources, primary) {
   atLeast('GET with large history ÷ empty history (each ÷ ceiling)', growth(rounds, 'get.service', 'get.ceiling'), 0.9, '≥ 0.9× (within 10 %)')
   atLeast('PATCH with large history ÷ empty history (each ÷ bare)', growth(rounds, 'patch.service', 'patch.bare'), 0.9, '≥ 0.9× (within 10 %)')
   const pg = resources.postgres
-  targets.push({ name: 'idle RSS on PostgreSQL', unit: 'MB', value: pg?.idleRssMB ?? NaN, target: '≤ 120 MB', met: pg ? pg.idleRssMB <= 120 : undefined })
+  // Idle: the process after it has served and then had nothing to do (its start-up garbage
+  // given back). The figure right after start is in the resources table, and as information here.
+  targets.push({ name: `idle RSS on PostgreSQL (${pg?.settledIdleS ?? '?'} s without requests)`, unit: 'MB', value: pg?.settledRssMB ?? NaN, target: '≤ 120 MB', met: pg ? pg.settledRssMB <= 120 : undefined })
+  targets.push({ name: 'RSS on PostgreSQL 2 s after the first GET', unit: 'MB', value: pg?.idleRssMB ?? NaN, target: '(information)', met: undefined })
   targets.push({ name: 'cold start to first GET on PostgreSQL', unit: 'ms', value: pg?.coldStartMs ?? NaN, target: '≤ 1,000 ms', met: pg ? pg.coldStartMs <= 1000 : undefined })
   // For information: no target, but the same ratios the reading refers to.
   const info = (name, r) => targets.push({ name, unit: 'ratio', value: r.median, range: r.range, rounds: r.rounds, target: '(information)', met: undefined })
@@ -62,14 +65,15 @@ function resourceRows (resources) {
   const cell = (mode, field, digits = 0) => mode && Number.isFinite(mode[field]) ? num(mode[field], digits) : 'n/a'
   const coldList = (mode) => mode ? mode.coldStarts.map((ms) => num(ms)).join(', ') : 'n/a'
   return [
-    ['idle RSS, MB (median of the cold starts, 2 s after the first GET)', cell(pg, 'idleRssMB', 1), cell(em, 'idleRssMB', 1)],
+    ['RSS 2 s after the first GET, MB (median of the cold starts)', cell(pg, 'idleRssMB', 1), cell(em, 'idleRssMB', 1)],
+    [`idle RSS, MB (the last cold start, ${pg?.settledIdleS ?? em?.settledIdleS ?? '?'} s after its first GET, no requests)`, cell(pg, 'settledRssMB', 1), cell(em, 'settledRssMB', 1)],
     ['RSS at the end of the load, MB', cell(pg, 'endRssMB', 1), cell(em, 'endRssMB', 1)],
     ['peak RSS (VmHWM), MB', cell(pg, 'peakRssMB', 1), cell(em, 'peakRssMB', 1)],
     ['cold start to first 200 on GET /llm-config, ms (median)', cell(pg, 'coldStartMs'), cell(em, 'coldStartMs')],
     ['cold starts, ms', coldList(pg), coldList(em)],
     ['CPU time of the process until its first 200, ms (median)', cell(pg, 'coldStartCpuMs'), cell(em, 'coldStartCpuMs')],
     ['first start of a new embedded database (initdb + migrations), ms', '', cell(em, 'firstStartMs')],
-    ['PGlite alone on the same data directory (no service), idle RSS, MB', '', em?.pglite ? num(em.pglite.idleRssMB, 1) : 'n/a'],
+    ['PGlite alone on the same data directory and settings (no service), RSS 2 s after its first query, MB', '', em?.pglite ? num(em.pglite.idleRssMB, 1) : 'n/a'],
     ['an empty Node.js process, RSS, MB', '', em?.pglite ? num(em.pglite.emptyNodeRssMB, 1) : 'n/a'],
     ...(em?.get ? [['embedded: GET req/s, PATCH req/s (one round)', '', `${num(em.get.rps)}, ${num(em.patch.rps)}`]] : [])
   ]

@@ -3,9 +3,11 @@
 //   idle <dataDir>                        opens it, answers one query, prints `ready …` and
 //                                         waits: the RSS of PGlite alone, for comparison
 import { PGlite } from '@electric-sql/pglite'
+import { EMBEDDED_SHARED_BUFFERS } from '../../dist/db/client.js'
 
 const [command, dataDir, statements] = process.argv.slice(2)
-const db = await PGlite.create(/** @type {string} */ (dataDir))
+// The service's own settings (src/db/client.ts), so the comparison is with the same database.
+const db = await PGlite.create(/** @type {string} */ (dataDir), { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${EMBEDDED_SHARED_BUFFERS}`] })
 if (command === 'exec') {
   await db.transaction(async (tx) => {
     for (const statement of JSON.parse(/** @type {string} */ (statements))) await tx.query(statement)

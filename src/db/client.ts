@@ -56,7 +56,13 @@ export async function openDatabase (target: DatabaseTarget, options: OpenOptions
   if (target.dataDir !== null) await mkdir(target.dataDir, { recursive: true })
   // Loaded only here: a service on PostgreSQL never pays for the embedded database's code.
   const [{ PGlite }, { drizzle: drizzlePglite }] = await Promise.all([import('@electric-sql/pglite'), import('drizzle-orm/pglite')])
-  const pglite = await PGlite.create(target.dataDir ?? 'memory://', { loadDataDir: options.loadDataDir })
+  const pglite = await PGlite.create(target.dataDir ?? 'memory://', {
+    loadDataDir: options.loadDataDir,
+    // initdb sizes shared_buffers at 128 MB, and PGlite's memory keeps what PostgreSQL touched:
+    // one row and its history need far less. 16 MB takes the idle process from about 390 MB
+    // to about 270 MB (docs/benchmarks.md); smaller saves nothing more.
+    startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${EMBEDDED_SHARED_BUFFERS}`]
+  })
   return {
     kind: 'embedded',
     db: drizzlePglite(pglite, { schema }),
@@ -64,6 +70,8 @@ export async function openDatabase (target: DatabaseTarget, options: OpenOptions
     close: once(() => pglite.close())
   }
 }
+
+export const EMBEDDED_SHARED_BUFFERS = '16MB'
 
 /** Closing twice (a failed start, then the app's onClose) must not throw. */
 function once (close: () => Promise<void>): () => Promise<void> {
