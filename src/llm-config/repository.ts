@@ -81,7 +81,7 @@ export function createLlmConfigRepository (db: Db, { keyring, deadlineMs, histor
         const result = await runChange(tx, { set, actor, action, retain: historyRetain })
         const before = rowOf(result.before)
         if (precondition && !precondition(etagOf(before))) throw new Rollback({ outcome: 'precondition-failed' })
-        const after = rowOf(mustExist(result.after ?? undefined))
+        const after = rowOf(mustExist(result.after))
         // Rules are checked on the state the database produced (its defaults included);
         // a violation rolls the whole change back, history and NOTIFY included.
         const violations = checkRules(toPublic(after))
@@ -108,7 +108,8 @@ export function createLlmConfigRepository (db: Db, { keyring, deadlineMs, histor
       const result = await runChange(db, { set, actor: request.actor, action: 'update', retain: historyRetain, guard: { versions, deadline: deadline.at } })
       if (result.after !== null) return { outcome: 'written' as const, ...snapshot(rowOf(result.after)) }
       const before = toPublic(rowOf(result.before))
-      if (!(preconditionOf(request.ifMatch)?.(etagOf(before)) ?? true)) return { outcome: 'precondition-failed' as const }
+      const precondition = preconditionOf(request.ifMatch)
+      if (precondition && !precondition(etagOf(before))) return { outcome: 'precondition-failed' as const }
       const violations = checkRules({ ...before, ...settingsOf(request.input) })
       if (violations.length > 0) return { outcome: 'rule-violation' as const, violations }
       deadline.check()
@@ -203,8 +204,8 @@ function settingsOf (input: LlmConfigInput): Partial<LlmConfig> {
   return Object.fromEntries(SETTING_NAMES.filter((name) => input[name] !== undefined).map((name) => [name, input[name]]))
 }
 
-function mustExist<T> (row: T | undefined): T {
-  if (row === undefined) throw new Error('The llm_config row is missing: it is created when the service starts')
+function mustExist<T> (row: T | undefined | null): T {
+  if (row === undefined || row === null) throw new Error('The llm_config row is missing: it is created when the service starts')
   return row
 }
 
