@@ -103,7 +103,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}) {
       exposedHeaders: ['etag', 'retry-after']
     })
   }
-  // Graceful shutdown's drain phase (server.ts): after helmet and CORS, so its 503s carry their headers.
+  // Graceful shutdown's drain phase (server.ts): after the security headers and CORS, so its 503s carry them.
   await app.register(drain)
   // Limits on writes (one budget per client address for every write route) and on failed
   // authentications (plugins/auth.ts). Route-level rateLimit configs would each count apart.

@@ -1,5 +1,6 @@
-// The change history: one row per version, written in the transaction of the change it
-// records, with the NOTIFY that tells every replica about it (delivered only on commit).
+// The change history: one row per version, written by the statement of the change it records
+// (change-statement.ts), with the NOTIFY that tells every replica about it (delivered only on
+// commit); here, reading it, and the row of a version that predates the history.
 import { and, desc, eq, lt, lte, sql } from 'drizzle-orm'
 import type { Db } from '../db/client.js'
 import { llmConfigHistory, type HistoryAction, type LlmConfigHistoryRow, type LlmConfigRow } from '../db/schema.js'
@@ -8,22 +9,11 @@ import { SETTING_NAMES, type LlmConfig } from './schemas.js'
 
 export const NOTIFY_CHANNEL = 'llm_config'
 
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
-
 /** Field → {old, new}; the key only as {changed: true}, never a value or ciphertext. */
 export type Changes = Record<string, { old: unknown, new: unknown } | { changed: true }>
 
-export function diff (before: LlmConfigRow | undefined, after: LlmConfigRow): Changes {
-  const changes: Changes = {}
-  for (const name of SETTING_NAMES) {
-    if (before?.[name] !== after[name]) changes[name] = { old: before?.[name] ?? null, new: after[name] }
-  }
-  if ((before?.api_key ?? null) !== after.api_key) changes.api_key = { changed: true }
-  return changes
-}
-
 /** The whole stored state, as JSON: timestamps as ISO strings, the key as its ciphertext. */
-export function snapshotOf (row: LlmConfigRow): Record<string, unknown> {
+function snapshotOf (row: LlmConfigRow): Record<string, unknown> {
   return { ...row, created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString() }
 }
 
@@ -35,24 +25,16 @@ export function rowOf (snapshot: Record<string, unknown>): LlmConfigRow {
   }
 }
 
-export interface RecordOptions {
-  before: LlmConfigRow | undefined
-  after: LlmConfigRow
-  actor: string
-  action: HistoryAction
-  /** Versions to keep; the current one is always kept. */
-  retain: number | undefined
-}
-
-/** Inside the change's transaction: the history row, pruning, and the NOTIFY. */
-export async function recordVersion (tx: Tx | Db, { before, after, actor, action, retain }: RecordOptions): Promise<void> {
-  await tx.insert(llmConfigHistory).values({
-    version: after.version, actor, action, changes: diff(before, after), snapshot: snapshotOf(after)
+/**
+ * At start, for a database older than the history: the current version's row, recorded as
+ * its creation (every setting from null). Changes record themselves (change-statement.ts).
+ */
+export async function recordBaseline (db: Db, row: LlmConfigRow): Promise<void> {
+  const changes: Changes = Object.fromEntries(SETTING_NAMES.map((name) => [name, { old: null, new: row[name] }]))
+  if (row.api_key !== null) changes.api_key = { changed: true }
+  await db.insert(llmConfigHistory).values({
+    version: row.version, actor: 'system', action: 'create', changes, snapshot: snapshotOf(row)
   }).onConflictDoNothing()
-  if (retain !== undefined) {
-    await tx.delete(llmConfigHistory).where(lte(llmConfigHistory.version, after.version - retain))
-  }
-  await tx.execute(sql`select pg_notify(${NOTIFY_CHANNEL}, ${String(after.version)})`)
 }
 
 export interface HistoryEntry {

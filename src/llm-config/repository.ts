@@ -9,7 +9,7 @@ import type { Db } from '../db/client.js'
 import { withDeadline } from '../db/deadline.js'
 import { llmConfig, llmConfigHistory, type HistoryAction, type LlmConfigRow } from '../db/schema.js'
 import { runChange } from './change-statement.js'
-import { createHistory, recordVersion, rowOf } from './history.js'
+import { createHistory, recordBaseline, rowOf } from './history.js'
 import { ifMatchHolds, ifMatchVersions } from './conditional-requests.js'
 import { etagOf, toPublic } from './representation.js'
 import { checkRules, type RuleViolation } from './rules.js'
@@ -184,8 +184,7 @@ export function createLlmConfigRepository (db: Db, { keyring, deadlineMs, histor
 
     /** At start: the current version has its history row (a database that predates the history gets one). */
     async ensureHistoryBaseline (): Promise<void> {
-      const current = mustExist((await firstRow())[0])
-      await recordVersion(db, { before: undefined, after: current, actor: 'system', action: 'create', retain: undefined })
+      await recordBaseline(db, mustExist((await firstRow())[0]))
     }
   }
 }

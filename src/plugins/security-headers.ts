@@ -14,8 +14,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import helmet, { type HelmetOptions } from 'helmet'
-
-export const DOCUMENT_PREFIX = '/docs'
+import { DOCS_PREFIX } from './swagger.js'
 
 const DOCUMENT_HEADERS: HelmetOptions = {
   // upgrade-insecure-requests would make browsers fetch Swagger UI's assets over https from any
@@ -51,7 +50,7 @@ export default fp(async function securityHeadersPlugin (app: FastifyInstance) {
   const documentHeaders = securityHeaders(DOCUMENT_HEADERS)
   const apiHeaders = securityHeaders(API_HEADERS)
   app.addHook('onRequest', (request, reply, done) => {
-    reply.headers(request.url.startsWith(DOCUMENT_PREFIX) ? documentHeaders : apiHeaders)
+    reply.headers(request.url.startsWith(DOCS_PREFIX) ? documentHeaders : apiHeaders)
     done()
   })
 }, { name: 'security-headers' })

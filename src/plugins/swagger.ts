@@ -7,6 +7,9 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 
+/** Where Swagger UI and the document are served. */
+export const DOCS_PREFIX = '/docs'
+
 interface Operation { requestBody?: { required?: boolean, content?: Record<string, { schema?: { anyOf?: Array<{ type?: unknown }> } }> } }
 
 /**
@@ -54,5 +57,5 @@ export default fp(async function docs (app: FastifyInstance) {
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
     transformObject: (document) => optionalNullableBodies('openapiObject' in document ? document.openapiObject : document.swaggerObject)
   })
-  await app.register(swaggerUi, { routePrefix: '/docs' })
+  await app.register(swaggerUi, { routePrefix: DOCS_PREFIX })
 }, { name: 'docs' })

@@ -12,6 +12,7 @@ import { ERROR_CLASSES } from '../../src/llm-config/verify/schemas.js'
 import { DEFAULT_BASES } from '../../src/llm-config/verify/adapters.js'
 import { auth, testApp } from '../helper.js'
 import { FAMILIES, closedPort, receivedHeaderValues, startFake, type Family, type FakeProvider } from '../support/fake-providers.js'
+import { defaultApiSettings } from '../support/defaults.js'
 import { headersOf, roleEnv, type Caller } from '../support/roles.js'
 import { storedState } from './state.js'
 
@@ -394,30 +395,10 @@ t.test('the OpenAPI document describes the route and its report', async (t) => {
 })
 
 /** A whole stored configuration (the column defaults), for calling verifyConfiguration directly. */
-const CONFIG: LlmConfig = {
+const CONFIG = {
   id: 1,
-  provider: 'local',
-  api_url: null,
-  model_tagger: 'phi3',
-  model_enricher: 'llama3',
-  model_analytics: 'llama3',
-  model_responder: null,
-  enabled: false,
-  auto_tagging: true,
-  auto_enrichment: true,
-  external_enrichment: false,
-  max_retries: 3,
-  retry_delay: 300,
-  backup_provider: null,
-  backup_model: null,
-  batch_size: 5,
-  concurrent_tasks: 2,
-  cache_responses: true,
-  min_confidence_tagging: 0.7,
-  min_confidence_entity: 0.8,
-  api_key_set: false,
-  api_key_hint: null,
+  ...defaultApiSettings,
   created_at: '2024-01-01T00:00:00.000Z',
   updated_at: '2024-01-01T00:00:00.000Z',
   version: 1
-}
+} as LlmConfig
