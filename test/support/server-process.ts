@@ -9,7 +9,8 @@ import { promisify } from 'node:util'
 import { loadConfig } from '../../src/config.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
-const serverJs = join(root, 'dist', 'server.js')
+// LLM_CONFIG_SERVER_JS runs another build of the service (a checkout of an earlier commit, say).
+const serverJs = process.env.LLM_CONFIG_SERVER_JS ?? join(root, 'dist', 'server.js')
 
 /** How long server.ts lets a shutdown take (its GRACE_MS, close-with-grace's delay), drain included. */
 export const GRACE_MS = 10_000
