@@ -1,39 +1,31 @@
-// The whole service as one Fastify instance, built the same way for the server and the tests.
-import cors from '@fastify/cors'
-import rateLimit from '@fastify/rate-limit'
-import underPressure from '@fastify/under-pressure'
+// The whole service as one Fastify instance, built the same way for the server and the tests:
+// the ecosystem's plugins configured (plugins/external), ours (plugins/app), then the feature.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
-import Fastify, { type FastifyServerOptions, type onRequestAsyncHookHandler } from 'fastify'
+import Fastify, { type FastifyServerOptions } from 'fastify'
 import type { Config } from './config.js'
 import type { Database } from './db/client.js'
-import { createLlmConfigRepository, type LlmConfigRepository } from './llm-config/repository.js'
-import historyRoutes from './llm-config/history-routes.js'
-import llmConfigRoutes from './llm-config/routes.js'
-import verifyRoutes from './llm-config/verify-routes.js'
-import { VERIFY_SCHEMAS } from './llm-config/verify/schemas.js'
-import watch from './llm-config/watch.js'
-import { Credentials, HistoryEntry, HistoryPage, HistoryVersion, LlmConfig, LlmConfigInput, Problem, RestoreRequest } from './llm-config/schemas.js'
-import auth from './plugins/auth.js'
-import metrics from './plugins/metrics.js'
-import database from './plugins/database.js'
-import drain from './plugins/drain.js'
-import errors, { sendProblem } from './plugins/errors.js'
-import health from './plugins/health.js'
-import jsonBody from './plugins/json-body.js'
-import propagation from './plugins/propagation.js'
-import secrets from './plugins/secrets.js'
-import securityHeaders from './plugins/security-headers.js'
-import swagger from './plugins/swagger.js'
-import { FORMATS, buildValidator } from './plugins/validation.js'
+import { Problem } from './http/problems.js'
+import { FORMATS } from './llm-config/config/formats.js'
+import llmConfig from './llm-config/index.js'
+import auth from './plugins/app/auth.js'
+import database from './plugins/app/database.js'
+import drain from './plugins/app/drain.js'
+import errors from './plugins/app/errors.js'
+import health from './plugins/app/health.js'
+import jsonBody from './plugins/app/json-body.js'
+import securityHeaders from './plugins/app/security-headers.js'
+import { validatorFactory } from './plugins/app/validation.js'
+import cors from './plugins/external/cors.js'
+import metrics from './plugins/external/metrics.js'
+import underPressure from './plugins/external/under-pressure.js'
+import writeLimits from './plugins/external/rate-limit.js'
+import swagger from './plugins/external/swagger.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    llmConfig: LlmConfigRepository
     config: Config
-    /** onRequest hook of every route that changes the configuration. */
-    writeRateLimit: onRequestAsyncHookHandler
   }
 }
 
@@ -57,7 +49,7 @@ function requestId (request: IncomingMessage): string {
 export const BODY_LIMIT = 1024 * 1024 // 1 MiB
 
 // No secret reaches a log line: nothing logs these today, and nothing ever should.
-export const REDACTED_PATHS = [
+const REDACTED_PATHS = [
   'req.headers.authorization', 'req.headers.cookie', 'headers.authorization',
   'api_key', '*.api_key', 'token', '*.token', 'authorization', '*.authorization'
 ]
@@ -77,7 +69,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}) {
     requestTimeout: 30_000,
     genReqId: requestId,
     requestIdHeader: false, // genReqId decides
-    schemaController: { compilersFactory: { buildValidator: buildValidator as never } },
+    schemaController: { compilersFactory: { buildValidator: validatorFactory(FORMATS) as never } },
     // fast-json-stringify validates anyOf branches with its own Ajv: teach it our formats too.
     serializerOpts: { ajv: { formats: Object.fromEntries(Object.entries(FORMATS).map(([name, format]) => [name, format.validate])) } }
   }).withTypeProvider<TypeBoxTypeProvider>()
@@ -87,62 +79,23 @@ export async function buildApp (config: Config, options: BuildOptions = {}) {
     done(null, payload)
   })
 
-  for (const schema of [LlmConfig, LlmConfigInput, Credentials, HistoryEntry, HistoryPage, HistoryVersion, RestoreRequest, Problem]) app.addSchema(schema)
-  for (const schema of VERIFY_SCHEMAS) app.addSchema(schema)
+  app.addSchema(Problem)
 
-  await app.register(errors)
+  // First, so that every answer is counted, those of the hooks below included.
+  await app.register(metrics, { token: config.metricsToken })
+  await app.register(errors, { formats: FORMATS })
   await app.register(jsonBody)
   await app.register(securityHeaders)
-  // Closed unless CORS_ORIGINS names the browser origins allowed to call the API; closed, the
-  // plugin is not registered at all (its hook would run on every request to say no).
-  if (config.corsOrigins.length > 0) {
-    await app.register(cors, {
-      origin: config.corsOrigins,
-      methods: ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'POST'],
-      allowedHeaders: ['authorization', 'content-type', 'if-match', 'if-none-match'],
-      exposedHeaders: ['etag', 'retry-after']
-    })
-  }
+  if (config.corsOrigins.length > 0) await app.register(cors, { origins: config.corsOrigins })
   // Graceful shutdown's drain phase (server.ts): after the security headers and CORS, so its 503s carry them.
   await app.register(drain)
-  // Limits on writes (one budget per client address for every write route) and on failed
-  // authentications (plugins/auth.ts). Route-level rateLimit configs would each count apart.
-  await app.register(rateLimit, { global: false })
-  app.decorate('writeRateLimit', app.rateLimit({
-    max: config.rateLimits.writesPerMinute, timeWindow: 60_000, keyGenerator: (request) => `writes:${request.ip}`
-  }))
+  await app.register(writeLimits, { writesPerMinute: config.rateLimits.writesPerMinute })
   if (config.docsEnabled) await app.register(swagger)
   await app.register(database, { target: config.database, deadlineMs: config.databaseDeadlineMs, database: options.database })
-  await app.register(secrets, { config })
-  const repository = createLlmConfigRepository(app.database.db, {
-    keyring: app.keyring, deadlineMs: config.databaseDeadlineMs, historyRetain: config.historyRetain
-  })
-  app.decorate('llmConfig', { getter: () => repository })
-  await repository.ensureHistoryBaseline()
-  if (await repository.rotate({ plaintextOnly: true }) === 'encrypted-plaintext') {
-    app.log.warn('The stored API key was plaintext (written before encryption at rest): it is now encrypted.')
-  }
-  await app.register(propagation)
   await app.register(auth, { tokens: config.tokens, authFailuresPerMinute: config.rateLimits.authFailuresPerMinute, dataDir: config.dataDir })
-  // Event-loop delay and heap limits: 503 + Retry-After before the process falls over. Its hook
-  // answers /readyz too (not ready while overloaded); /healthz opts out (plugins/health.ts).
-  await app.register(underPressure, {
-    maxEventLoopDelay: config.pressure.maxEventLoopDelayMs,
-    maxHeapUsedBytes: config.pressure.maxHeapUsedBytes,
-    retryAfter: 10,
-    pressureHandler: async (_request, reply, type) => {
-      reply.header('retry-after', '10')
-      // Named by the variable that sets the limit (only these two are configured).
-      const limit = type === underPressure.TYPE_HEAP_USED_BYTES ? 'heap use above PRESSURE_MAX_HEAP_USED_BYTES' : 'event-loop delay above PRESSURE_MAX_EVENT_LOOP_DELAY_MS'
-      await sendProblem(reply, { status: 503, title: 'Service Unavailable', detail: `The service is overloaded (${limit}); retry shortly.` })
-    }
-  })
-  await app.register(metrics, { token: config.metricsToken })
+  await app.register(underPressure, config.pressure)
   await app.register(health)
-  await app.register(llmConfigRoutes)
-  await app.register(historyRoutes)
-  await app.register(verifyRoutes)
-  await app.register(watch)
+  await app.register(llmConfig, { config })
   return app
 }
 

@@ -23,6 +23,7 @@ const Env = Type.Object({
   ENCRYPTION_KEYS_OLD: Type.String({ description: 'earlier ENCRYPTION_KEYs, comma-separated: still decrypt' }),
   CORS_ORIGINS: Type.String({ description: 'origins allowed to call the API from a browser, comma-separated' }),
   DOCS_ENABLED: Type.Boolean({ default: true }),
+  ADMIN_UI_ENABLED: Type.Boolean({ default: true, description: 'serve the admin console at /admin' }),
   WRITE_RATE_LIMIT: Type.Integer({ minimum: 1, default: 60, description: 'writes per minute per client address' }),
   AUTH_FAILURE_LIMIT: Type.Integer({ minimum: 1, default: 20, description: 'failed authentications per minute per client address' }),
   DATABASE_DEADLINE_MS: Type.Integer({ minimum: 10, maximum: 600_000, default: 2000, description: 'deadline of a request\'s database work' }),
@@ -38,7 +39,7 @@ const Env = Type.Object({
   // At most half of server.ts's 10 s grace delay: the close after it needs time too.
   SHUTDOWN_DRAIN_MS: Type.Integer({ minimum: 0, maximum: 5000, default: 1000, description: 'drain phase of a graceful shutdown, before the close' }),
   LOG_LEVEL: Type.Enum(logLevels, { default: 'info' })
-}, { required: ['NODE_ENV', 'PORT', 'HOST', 'DATA_DIR', 'DOCS_ENABLED', 'WRITE_RATE_LIMIT', 'AUTH_FAILURE_LIMIT', 'DATABASE_DEADLINE_MS', 'WATCH_MAX', 'WATCH_HEARTBEAT_MS', 'VERIFY_TIMEOUT_MS', 'VERIFY_ALLOW_PRIVATE', 'VERIFY_RATE_LIMIT', 'PRESSURE_MAX_EVENT_LOOP_DELAY_MS', 'PRESSURE_MAX_HEAP_USED_BYTES', 'SHUTDOWN_DRAIN_MS', 'LOG_LEVEL'] })
+}, { required: ['NODE_ENV', 'PORT', 'HOST', 'DATA_DIR', 'DOCS_ENABLED', 'ADMIN_UI_ENABLED', 'WRITE_RATE_LIMIT', 'AUTH_FAILURE_LIMIT', 'DATABASE_DEADLINE_MS', 'WATCH_MAX', 'WATCH_HEARTBEAT_MS', 'VERIFY_TIMEOUT_MS', 'VERIFY_ALLOW_PRIVATE', 'VERIFY_RATE_LIMIT', 'PRESSURE_MAX_EVENT_LOOP_DELAY_MS', 'PRESSURE_MAX_HEAP_USED_BYTES', 'SHUTDOWN_DRAIN_MS', 'LOG_LEVEL'] })
 
 export type DatabaseTarget =
   | { kind: 'postgres', url: string }
@@ -61,6 +62,7 @@ export interface Config {
   }
   corsOrigins: string[]
   docsEnabled: boolean
+  adminUiEnabled: boolean
   rateLimits: { writesPerMinute: number, authFailuresPerMinute: number }
   databaseDeadlineMs: number
   /** Versions of history kept (the current one always is); undefined keeps everything. */
@@ -114,6 +116,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     },
     corsOrigins: vars.CORS_ORIGINS === undefined ? [] : vars.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
     docsEnabled: vars.DOCS_ENABLED,
+    adminUiEnabled: vars.ADMIN_UI_ENABLED,
     rateLimits: { writesPerMinute: vars.WRITE_RATE_LIMIT, authFailuresPerMinute: vars.AUTH_FAILURE_LIMIT },
     databaseDeadlineMs: vars.DATABASE_DEADLINE_MS,
     historyRetain: vars.HISTORY_RETAIN,

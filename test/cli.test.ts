@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { LlmConfigInput } from '../src/llm-config/schemas.js'
+import { LlmConfigInput } from '../src/llm-config/config/schemas.js'
 import { closedPort, startFake } from './support/fake-providers.js'
 import { buildOnce, childEnv, startServer, within, type Env } from './support/server-process.js'
 

@@ -15,6 +15,7 @@ t.test('defaults', async (t) => {
     encryption: { key: undefined, oldKeys: [] },
     corsOrigins: [],
     docsEnabled: true,
+    adminUiEnabled: true,
     rateLimits: { writesPerMinute: 60, authFailuresPerMinute: 20 },
     databaseDeadlineMs: 2000,
     logLevel: 'info'
@@ -41,11 +42,12 @@ t.test('tokens: ADMIN_TOKEN is the admin named "admin"; lists are name:token per
 })
 
 t.test('keys and other values', async (t) => {
-  const config = loadConfig({ ENCRYPTION_KEY: KEY, ENCRYPTION_KEYS_OLD: `${OLD}, ${KEY}`, CORS_ORIGINS: 'https://a.example, https://b.example', DOCS_ENABLED: 'false', NODE_ENV: 'production' })
+  const config = loadConfig({ ENCRYPTION_KEY: KEY, ENCRYPTION_KEYS_OLD: `${OLD}, ${KEY}`, CORS_ORIGINS: 'https://a.example, https://b.example', DOCS_ENABLED: 'false', ADMIN_UI_ENABLED: 'false', NODE_ENV: 'production' })
   t.same(config.encryption.key, Buffer.alloc(32, 1))
   t.same(config.encryption.oldKeys, [Buffer.alloc(32, 2), Buffer.alloc(32, 1)])
   t.same(config.corsOrigins, ['https://a.example', 'https://b.example'])
   t.equal(config.docsEnabled, false)
+  t.equal(config.adminUiEnabled, false)
   t.equal(config.production, true)
 })
 
@@ -58,6 +60,7 @@ t.test('every invalid value is refused with a message naming the variable and ne
     [{ LOG_LEVEL: 'loud' }, /^Invalid environment variable LOG_LEVEL: .*\(fatal, error, warn, info, debug, trace, silent\)/],
     [{ NODE_ENV: 'staging' }, /^Invalid environment variable NODE_ENV/],
     [{ DOCS_ENABLED: 'maybe' }, /^Invalid environment variable DOCS_ENABLED/],
+    [{ ADMIN_UI_ENABLED: 'maybe' }, /^Invalid environment variable ADMIN_UI_ENABLED/],
     [{ DATABASE_DEADLINE_MS: '5' }, /^Invalid environment variable DATABASE_DEADLINE_MS/],
     [{ ADMIN_TOKEN: 'short' }, /^Invalid environment variable ADMIN_TOKEN/],
     [{ ADMIN_TOKENS: `ops${secret}` }, /^Invalid environment variable ADMIN_TOKENS: entry 1 must be name:token/],

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import addFormatsModule from 'ajv-formats'
 import t, { type Test } from 'tap'
-import { FORMATS } from '../src/plugins/validation.js'
+import { FORMATS } from '../src/llm-config/config/formats.js'
 import { testApp } from './helper.js'
 
 // ajv-formats is CommonJS: its default export arrives wrapped under ESM (as in plugins/validation.ts).

@@ -22,6 +22,9 @@ export type Database =
  */
 export const reconnectBackoff = (retries: number) => Math.min(0.05 * 2 ** retries, 0.5)
 
+/** Connections the query pool may open on PostgreSQL (the embedded database has one). */
+export const POOL_MAX = 10
+
 export interface OpenOptions {
   /** Embedded only: start from a dumped data directory (PGlite's dumpDataDir) instead of initdb. */
   loadDataDir?: Blob
@@ -33,7 +36,7 @@ export async function openDatabase (target: DatabaseTarget, options: OpenOptions
   if (target.kind === 'postgres') {
     const deadlineMs = options.deadlineMs ?? 2000
     const client = postgres(target.url, {
-      max: 10,
+      max: POOL_MAX,
       onnotice: () => {}, // "relation already exists, skipping" and the like are not news
       // A connection attempt to a dead or frozen server gives up instead of queueing forever.
       connect_timeout: Math.max(1, Math.ceil(deadlineMs / 1000)),

@@ -2,7 +2,7 @@
 // ../shared/seed-llm-config-migration.md). Property names are the column names, so rows
 // read through Drizzle already carry the API's snake_case field names.
 // The column defaults here are the single source of default values: the API never repeats them.
-import { PROVIDERS } from '../llm-config/providers.js'
+import { PROVIDERS } from './providers.js'
 import { sql } from 'drizzle-orm'
 import { bigint, boolean, check, doublePrecision, index, integer, jsonb, pgTable, serial, timestamp, varchar } from 'drizzle-orm/pg-core'
 

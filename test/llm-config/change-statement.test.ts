@@ -6,7 +6,7 @@
 import { asc } from 'drizzle-orm'
 import t from 'tap'
 import { llmConfigHistory } from '../../src/db/schema.js'
-import { runChange } from '../../src/llm-config/change-statement.js'
+import { runChange } from '../../src/llm-config/config/change-statement.js'
 import { testApp } from '../helper.js'
 import { storedState } from './state.js'
 

@@ -6,7 +6,7 @@ import type { InjectOptions, LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
 import type { App } from '../../src/app.js'
 import { llmConfig, llmConfigHistory } from '../../src/db/schema.js'
-import { SETTING_NAMES } from '../../src/llm-config/schemas.js'
+import { SETTING_NAMES } from '../../src/llm-config/config/schemas.js'
 import { auth, backend, reopen, testApp, TEST_ENCRYPTION_KEY } from '../helper.js'
 import { headersOf, roleEnv, storedStateAsAdmin } from '../support/roles.js'
 

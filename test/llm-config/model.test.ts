@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import t from 'tap'
-import { PROVIDERS } from '../../src/llm-config/providers.js'
-import { SETTING_NAMES } from '../../src/llm-config/schemas.js'
+import { PROVIDERS } from '../../src/db/providers.js'
+import { SETTING_NAMES } from '../../src/llm-config/config/schemas.js'
 import { auth, testApp, type TestApp } from '../helper.js'
 import { HIGH_LIMITS } from '../support/roles.js'
 

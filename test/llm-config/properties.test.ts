@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import t, { type Test } from 'tap'
-import { PROVIDERS } from '../../src/llm-config/providers.js'
+import { PROVIDERS } from '../../src/db/providers.js'
 import { auth, testApp } from '../helper.js'
 import { TOKENS, headersOf, leakedSecrets, roleEnv, storedStateAsAdmin, type Caller } from '../support/roles.js'
 

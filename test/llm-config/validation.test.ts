@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import t from 'tap'
-import { PROVIDERS } from '../../src/llm-config/providers.js'
+import { PROVIDERS } from '../../src/db/providers.js'
 import { auth, testApp } from '../helper.js'
 import { storedState } from './state.js'
 

@@ -3,8 +3,8 @@
 // provider, never to the backup's, never into the report or the log), and that nothing is stored.
 import t from 'tap'
 import type { App } from '../../src/app.js'
-import { PROVIDERS, type ProviderName } from '../../src/llm-config/providers.js'
-import type { LlmConfig } from '../../src/llm-config/schemas.js'
+import { PROVIDERS, type ProviderName } from '../../src/db/providers.js'
+import type { LlmConfig } from '../../src/llm-config/config/schemas.js'
 import { isPrivateAddress } from '../../src/llm-config/verify/private-addresses.js'
 import { classifyError } from '../../src/llm-config/verify/probe-failure.js'
 import { verifyConfiguration } from '../../src/llm-config/verify/report.js'

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
-import { GENERATED_TOKEN_FILE } from '../../src/plugins/auth.js'
+import { GENERATED_TOKEN_FILE } from '../../src/plugins/app/auth.js'
 import { ADMIN_TOKEN, testApp } from '../helper.js'
 import { storedState } from '../llm-config/state.js'
 

@@ -1,6 +1,6 @@
 import { setTimeout } from 'node:timers/promises'
 import t from 'tap'
-import { rollbackLatest } from '../../src/db/rollback.js'
+import { rollbackLatest } from '../../src/scripts/rollback.js'
 import { testApp } from '../helper.js'
 
 t.test('/healthz and /readyz answer 200 when all is well', async (t) => {

@@ -4,7 +4,7 @@
 // and lets a test wait, with a bound, for the next event or comment.
 import { request, type IncomingHttpHeaders } from 'node:http'
 import type { App } from '../../src/app.js'
-import type { LlmConfig } from '../../src/llm-config/schemas.js'
+import type { LlmConfig } from '../../src/llm-config/config/schemas.js'
 
 export interface SseEvent { id: string | undefined, event: string, data: string }
 

@@ -1,6 +1,6 @@
 // Each provider's API family and default base URL. api_url replaces the primary provider's
 // base; azure_openai and openai_compatible have no default and need it.
-import type { ProviderName } from '../providers.js'
+import type { ProviderName } from '../../db/providers.js'
 import type { Adapter } from './adapter.js'
 import { anthropic } from './anthropic.js'
 import { azureOpenai } from './azure-openai.js'

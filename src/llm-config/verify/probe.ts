@@ -2,7 +2,7 @@
 // deadline, and say what happened. Guards: a public provider's host may not resolve to a
 // private address (SSRF), redirects are never followed (they could lead anywhere), the answer
 // is read up to BODY_LIMIT, and the key is only ever a header to this one URL.
-import type { ProviderName } from '../providers.js'
+import type { ProviderName } from '../../db/providers.js'
 import { listingUrl } from './adapter.js'
 import { ADAPTERS, PRIVATE_NETWORK_PROVIDERS } from './adapters.js'
 import { readBounded } from './bounded-body.js'

@@ -1,7 +1,7 @@
 // The verify report: every target probed in parallel, each under its own deadline, then each
 // configured model looked up in its target's list. `ok` only when everything answered and
 // every model is listed.
-import type { LlmConfig } from '../schemas.js'
+import type { LlmConfig } from '../config/schemas.js'
 import { ADAPTERS, DEFAULT_BASES, type DefaultBases } from './adapters.js'
 import { probe, type ProbeResult } from './probe.js'
 import type { VerifyModel, VerifyReport, VerifyTarget } from './schemas.js'

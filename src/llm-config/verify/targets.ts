@@ -2,8 +2,8 @@
 // with the key) and the backup provider. The key belongs to the primary provider: the backup
 // gets it only when it is that same provider (then at the same address); otherwise it is
 // probed at its own default base, without the key.
-import type { ProviderName } from '../providers.js'
-import type { LlmConfig } from '../schemas.js'
+import type { ProviderName } from '../../db/providers.js'
+import type { LlmConfig } from '../config/schemas.js'
 import type { DefaultBases } from './adapters.js'
 import type { ModelSetting, TargetRole } from './schemas.js'
 

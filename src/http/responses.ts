@@ -1,0 +1,30 @@
+// The error answers that many routes share, declared once for the OpenAPI document (and the
+// serialiser). A route spreads the ones it can give and adds its own (400, 412, 422, …).
+import { PROBLEM_EXAMPLES as examples, problemResponse as problem } from './problems.js'
+
+type Access = 'read' | 'write' | 'reveal'
+
+/** 401, 403 and 429: the answers of the auth hook (plugins/app/auth.ts) and of the write budget. */
+export function accessResponses (access: Access) {
+  return {
+    401: access === 'read'
+      ? problem('Missing or unknown bearer token (when READER_TOKENS is configured)', examples.unauthorized)
+      : problem('Missing or unknown bearer token', examples.unauthorized),
+    403: problem('The token\'s role does not allow this', examples.forbidden(access)),
+    429: access === 'write'
+      ? problem('Too many writes or failed authentications from this address; see Retry-After', examples.rateLimited)
+      : problem('Too many failed authentications from this address; see Retry-After', examples.authFailures)
+  }
+}
+
+/** 500 and 503: an unexpected error, or a database that did not answer in time. */
+export const failureResponses = {
+  500: problem('Unexpected error', examples.internal),
+  503: problem('The database did not answer in time, or the service is shutting down; see Retry-After', examples.databaseUnavailable)
+}
+
+export const bodyResponses = {
+  400: problem('Malformed JSON, a forbidden key, or a body that does not match its schema', examples.invalidBody),
+  413: problem('Body larger than 1 MiB', { type: 'about:blank', title: 'Payload Too Large', status: 413, detail: 'Request body is too large' }),
+  415: problem('Content type is not JSON', examples.unsupportedMediaType)
+}

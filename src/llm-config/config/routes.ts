@@ -1,0 +1,168 @@
+// /llm-config and /llm-config/credentials: declarations first, handlers short
+// (parse → repository → reply). Who may call what is declared in `config.access` (plugins/auth.ts).
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { Type } from 'typebox'
+import { sendProblem } from '../../http/problems.js'
+import { ifNoneMatchHolds } from '../../http/conditional-requests.js'
+import type { WriteKind } from './repository.js'
+import { sendWriteResult } from './write-result.js'
+import { Credentials, LlmConfig, LlmConfigInput } from './schemas.js'
+import { PROBLEM_EXAMPLES as examples, problemResponse as problem } from '../../http/problems.js'
+import { ref } from '../../http/schema.js'
+
+const unauthorized = problem('Missing or unknown bearer token', examples.unauthorized)
+
+const writeResponses = {
+  200: { ...ref(LlmConfig), description: 'The configuration as stored after the write' },
+  400: problem('Malformed JSON, a forbidden key, or a body that does not match LlmConfigInput', examples.invalidBody),
+  401: unauthorized,
+  403: problem('The token\'s role does not allow this', examples.forbidden('write')),
+  412: problem('If-Match does not match the current ETag: the configuration changed since it was read', examples.precondition),
+  413: problem('Body larger than 1 MiB', { type: 'about:blank', title: 'Payload Too Large', status: 413, detail: 'Request body is too large' }),
+  415: problem('Content type is not JSON', examples.unsupportedMediaType),
+  422: problem('The resulting configuration breaks a rule (backup_model needs a backup_provider)', examples.ruleViolation),
+  429: problem('Too many failed authentications (or writes) from this address; see Retry-After', examples.rateLimited),
+  500: problem('Unexpected error', examples.internal),
+  503: problem('The database did not answer in time; see Retry-After', examples.databaseUnavailable)
+}
+
+const IfMatch = Type.Object({
+  'if-match': Type.Optional(Type.String({ description: 'Apply the write only if the configuration still has this ETag (or `*`), e.g. `"7"`' }))
+})
+
+const routes: FastifyPluginAsyncTypebox = async (app) => {
+  const repository = app.llmConfig
+  const bearer = [{ bearerAuth: [] }]
+  const writeRateLimit = app.writeRateLimit
+  let served: { etag: string, body: string } | undefined
+  const readThrough = async () => {
+    const snapshot = await repository.read()
+    app.live.accept(snapshot)
+    return snapshot
+  }
+
+  app.get('/llm-config', {
+    config: { access: 'read' },
+    schema: {
+      tags: ['llm-config'],
+      summary: 'Read the configuration',
+      description: 'Every setting, without the API key (api_key_set and api_key_hint describe it). Conditional with If-None-Match. ' +
+        'Open until READER_TOKENS is configured; then any token may read.',
+      operationId: 'getLlmConfig',
+      security: [{}, ...bearer],
+      headers: Type.Object({
+        'if-none-match': Type.Optional(Type.String({ description: 'A previously received ETag' })),
+        'cache-control': Type.Optional(Type.String({ description: '`no-cache` reads from the database instead of the replica\'s copy' }))
+      }),
+      querystring: Type.Object({
+        consistent: Type.Optional(Type.Boolean({ description: 'true reads from the database instead of the replica\'s copy' }))
+      }),
+      response: {
+        200: { ...ref(LlmConfig), description: 'The configuration; its ETag header identifies this state' },
+        304: { description: 'Not modified: the If-None-Match ETag is still current', type: 'null' },
+        401: problem('Missing or unknown bearer token (when READER_TOKENS is configured)', examples.unauthorized),
+        403: problem('The token\'s role does not allow this', examples.forbidden('read')),
+        429: problem('Too many failed authentications from this address; see Retry-After', examples.authFailures),
+        500: problem('Unexpected error', examples.internal),
+        503: problem('The database did not answer in time; see Retry-After', examples.databaseUnavailable)
+      }
+    }
+  }, async (request, reply) => {
+    // From the replica's copy (no database round trip) unless it cannot be trusted right now
+    // or the client asks for a consistent read.
+    const consistent = request.query.consistent === true || /\bno-cache\b/.test(request.headers['cache-control'] ?? '')
+    const { config, etag } = (!consistent && app.live.forRead()) || await readThrough()
+    reply.header('etag', etag).header('cache-control', 'no-cache')
+    const ifNoneMatch = request.headers['if-none-match']
+    // No payload at all: a serialised null would set Content-Length: 4 on a body-less 304, and
+    // clients that trust Content-Length would wait for bytes that never come.
+    if (ifNoneMatch !== undefined && !ifNoneMatchHolds(ifNoneMatch, etag)) return reply.code(304).send(undefined as unknown as null)
+    // A version never changes: serialise it (through the route's response schema) once, not
+    // on every read. A JSON string is sent as it is.
+    if (served?.etag !== etag) served = { etag, body: reply.serialize(config) as string }
+    return reply.type('application/json; charset=utf-8').send(served.body as unknown as typeof config)
+  })
+
+  app.get('/llm-config/credentials', {
+    config: { access: 'reveal' },
+    schema: {
+      tags: ['llm-config'],
+      summary: 'Reveal the API key',
+      description: 'The plaintext API key, for admin and consumer tokens (the workers that call the provider). Every reveal is logged with the token\'s name.',
+      operationId: 'getLlmConfigCredentials',
+      security: bearer,
+      response: {
+        200: { ...ref(Credentials), description: 'The key (null when none is stored); never cached' },
+        401: unauthorized,
+        403: problem('The token\'s role does not allow this (reader tokens may not reveal the key)', examples.forbidden('reveal')),
+        429: problem('Too many failed authentications from this address; see Retry-After', examples.authFailures),
+        500: problem('The stored key cannot be decrypted with the configured encryption keys (fails closed), or an unexpected error', examples.keyUnavailable),
+        503: problem('The database did not answer in time; see Retry-After', examples.databaseUnavailable)
+      }
+    }
+  }, async (request, reply) => {
+    reply.header('cache-control', 'no-store')
+    const apiKey = await repository.readApiKey()
+    request.log.info({ actor: request.principal.name, role: request.principal.role }, 'API key revealed')
+    return { api_key: apiKey }
+  })
+
+  // The body was validated against LlmConfigInput by the route schema (absent for DELETE).
+  const write = (kind: WriteKind) => async (request: FastifyRequest, reply: FastifyReply) => {
+    const ifMatch = request.headers['if-match']
+    const result = await repository.write({
+      kind,
+      input: (request.body ?? {}) as LlmConfigInput,
+      actor: request.principal.name,
+      ifMatch
+    })
+    return sendWriteResult(app, request, reply, result)
+  }
+
+  const writeSchema = (operationId: string, summary: string, description: string) => ({
+    tags: ['llm-config'],
+    summary,
+    description,
+    operationId,
+    security: bearer,
+    headers: IfMatch,
+    response: writeResponses
+  })
+
+  app.put('/llm-config', {
+    config: { access: 'write' },
+    onRequest: writeRateLimit,
+    // A merge patch sent with PUT would reset every setting it leaves out: refuse it.
+    preValidation: async (request, reply) => {
+      if (!request.headers['content-type']?.startsWith('application/merge-patch+json')) return
+      return sendProblem(reply, { status: 415, detail: 'PUT takes application/json; send a merge patch with PATCH.' })
+    },
+    schema: {
+      ...writeSchema('replaceLlmConfig', 'Replace the configuration',
+        'Given settings take the given values; settings left out return to their defaults. api_key: a string sets it, null clears it, absent keeps it.'),
+      consumes: ['application/json'],
+      body: ref(LlmConfigInput)
+    }
+  }, write('replace'))
+
+  app.patch('/llm-config', {
+    config: { access: 'write' },
+    onRequest: writeRateLimit,
+    schema: {
+      ...writeSchema('updateLlmConfig', 'Update some settings (JSON Merge Patch)',
+        'RFC 7396 merge patch (application/merge-patch+json or application/json): only the given settings change; null clears a nullable setting.'),
+      consumes: ['application/merge-patch+json', 'application/json'],
+      body: ref(LlmConfigInput)
+    }
+  }, write('merge'))
+
+  app.delete('/llm-config', {
+    config: { access: 'write' },
+    onRequest: writeRateLimit,
+    schema: writeSchema('resetLlmConfig', 'Reset the configuration to its defaults',
+      'Every setting returns to its default and the API key is cleared.')
+  }, write('reset'))
+}
+
+export default routes
