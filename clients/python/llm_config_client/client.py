@@ -26,7 +26,7 @@ from .errors import AccessDeniedError, LlmConfigError, NotReadyError, ServiceUna
 from .fields import invalid_reason
 from .plans import TASKS, TaskPlan, build_plan
 from .sse import SseParser
-from .transport import MAX_BODY, Endpoint, check_status, describe
+from .transport import MAX_BODY, AnswerTimeout, Endpoint, check_status, describe
 
 STATUSES = ("initializing", "live", "stale", "failed")
 MAX_LINE = MAX_BODY  # an event's data line is one configuration: far below the service's 1 MiB
@@ -35,6 +35,7 @@ ChangeCallback = Callable[[Optional[Dict[str, Any]], Dict[str, Any], FrozenSet[s
 StatusCallback = Callable[[str], Any]
 
 _log = logging.getLogger("llm_config_client")
+_log.addHandler(logging.NullHandler())  # a library logs; the application decides where it goes
 
 
 class _StreamUnavailable(Exception):
@@ -270,7 +271,12 @@ class LlmConfigClient:
 
     def _stream(self, backoff: Backoff) -> None:
         headers = {"Accept": "text/event-stream", "Cache-Control": "no-cache", "Last-Event-ID": str(self._last_event_id)}
-        conn, response = self._open("/llm-config/watch", headers)
+        try:
+            # A buffering proxy holds back even the answer's head: that, too, counts as silence.
+            conn, response = self._endpoint.open("/llm-config/watch", headers, self._request_timeout,
+                                                 register=self._register, answer_timeout=self._stream_silence)
+        except AnswerTimeout:
+            raise _StreamUnavailable("no answer within %g s of connecting: a buffering proxy?" % self._stream_silence) from None
         connected, seen = time.monotonic(), False
         try:
             if response.status in (404, 405, 406, 501):
@@ -399,10 +405,6 @@ class LlmConfigClient:
             self._write_cache()
 
     # ----- I/O helpers -----------------------------------------------------------------------
-
-    def _open(self, path: str, headers: Dict[str, str]) -> Any:
-        conn, response = self._endpoint.open(path, headers, self._request_timeout, register=self._register)
-        return conn, response
 
     def _get(self, path: str, headers: Dict[str, str]) -> Any:
         return self._endpoint.get(path, headers, self._request_timeout, register=self._register)

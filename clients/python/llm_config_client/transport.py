@@ -4,6 +4,7 @@ from __future__ import annotations
 import email.utils
 import http.client
 import json
+import socket
 import ssl
 import time
 from typing import Any, Callable, Dict, Optional, Tuple
@@ -50,23 +51,31 @@ class Endpoint:
 
     def open(self, path: str, headers: Dict[str, str], timeout: float,
              register: Optional[Callable[[Optional[http.client.HTTPConnection]], None]] = None,
+             answer_timeout: Optional[float] = None,
              ) -> Tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
         """Sends a GET; returns the connection and the response, its body unread.
 
         ``register`` is told of the connection before it connects, so that another thread can
-        interrupt it (close()); it may raise to cancel the request.
+        interrupt it (close()); it may raise to cancel the request. ``answer_timeout`` bounds
+        the wait for the answer's head once the request is sent (AnswerTimeout).
         """
         conn = self.connection(timeout)
         try:
             if register is not None:
                 register(conn)
             conn.request("GET", self.prefix + path, headers=self.headers(headers))
+            if answer_timeout is not None and conn.sock is not None:
+                conn.sock.settimeout(answer_timeout)
+                try:
+                    return conn, conn.getresponse()
+                except (socket.timeout, TimeoutError):
+                    raise AnswerTimeout("%s sent no answer to %s within %g s" % (self.display, path, answer_timeout)) from None
             return conn, conn.getresponse()
         except BaseException as error:
             conn.close()
             if register is not None:
                 register(None)
-            if not isinstance(error, (OSError, http.client.HTTPException)):
+            if isinstance(error, AnswerTimeout) or not isinstance(error, (OSError, http.client.HTTPException)):
                 raise
             raise ServiceUnavailableError("%s is unreachable: %s" % (self.display, describe(error))) from None
 
@@ -85,6 +94,10 @@ class Endpoint:
         if len(body) > MAX_BODY:
             raise ServiceUnavailableError("%s answered %s with more than 1 MiB: not the service" % (self.display, path))
         return response.status, response.headers, body
+
+
+class AnswerTimeout(ServiceUnavailableError):
+    """The request was sent, but no answer's head came back in time."""
 
 
 def describe(error: BaseException) -> str:

@@ -46,6 +46,16 @@ def wait_until(predicate, timeout: float, interval: float = 0.01) -> bool:
     return predicate()
 
 
+def read_json(path: str) -> Any:
+    with open(path) as file:
+        return json.load(file)
+
+
+def read_text(path: str) -> str:
+    with open(path) as file:
+        return file.read()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -142,7 +152,7 @@ class Service:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
+        if process is None:
             return
         process.terminate()
         try:
@@ -150,6 +160,8 @@ class Service:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
+        finally:
+            process.stdout.close()
 
     def close(self) -> None:
         self.stop()
