@@ -76,7 +76,8 @@ export const CONFIG_EXAMPLE = {
   api_key_hint: '…WXYZ',
   created_at: '2025-01-15T09:30:00.000Z',
   updated_at: '2025-03-02T14:05:12.000Z',
-  version: 7
+  version: 7,
+  api_key_version: 6
 }
 
 export type SettingName = keyof typeof settings
@@ -90,7 +91,10 @@ const readOnly = {
   }),
   created_at: Type.String({ format: 'date-time', readOnly: true }),
   updated_at: Type.String({ format: 'date-time', readOnly: true }),
-  version: Type.Integer({ minimum: 1, readOnly: true, description: 'Incremented by every change; the ETag is this number' })
+  version: Type.Integer({ minimum: 1, readOnly: true, description: 'Incremented by every change; the ETag is this number' }),
+  api_key_version: Nullable(Type.Integer({ minimum: 1 }), {
+    readOnly: true, description: 'The version that last set or replaced the API key (null while none is set): fetch /llm-config/credentials again only when it changes'
+  })
 }
 
 export const LlmConfig = Type.Object({
@@ -100,7 +104,8 @@ export const LlmConfig = Type.Object({
   api_key_hint: readOnly.api_key_hint,
   created_at: readOnly.created_at,
   updated_at: readOnly.updated_at,
-  version: readOnly.version
+  version: readOnly.version,
+  api_key_version: readOnly.api_key_version
 }, {
   $id: 'LlmConfig',
   additionalProperties: false,
@@ -122,7 +127,7 @@ export const LlmConfigInput = Type.Partial(Type.Object({
 }), {
   $id: 'LlmConfigInput',
   additionalProperties: false,
-  description: 'Settings to write. Read-only fields (id, api_key_set, api_key_hint, created_at, updated_at, version) are accepted and ignored, so a GET body can be sent back.',
+  description: 'Settings to write. Read-only fields (id, api_key_set, api_key_hint, created_at, updated_at, version, api_key_version) are accepted and ignored, so a GET body can be sent back.',
   examples: [inputExample]
 })
 export type LlmConfigInput = Static<typeof LlmConfigInput>
