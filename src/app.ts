@@ -4,6 +4,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import Fastify, { type FastifyServerOptions } from 'fastify'
+import adminConsole from './admin-console/admin-console.js'
+import { builtFiles } from './admin-console/built-files.js'
 import type { Config } from './config.js'
 import type { Database } from './db/client.js'
 import { Problem } from './http/problems.js'
@@ -96,6 +98,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}) {
   await app.register(underPressure, config.pressure)
   await app.register(health)
   await app.register(llmConfig, { config })
+  if (config.adminUiEnabled) await app.register(adminConsole, { root: builtFiles() })
   return app
 }
 
