@@ -109,6 +109,7 @@ class LlmConfigClient:
         self._change_callbacks: List[ChangeCallback] = [on_change] if on_change else []
         self._status_callbacks: List[StatusCallback] = [on_status] if on_status else []
         self._active: Optional[http.client.HTTPConnection] = None  # for close() to interrupt
+        self._active_sock: Optional[socket.socket] = None  # the stream's socket, likewise
         self._thread: Optional[threading.Thread] = None
 
         if self._cache_file is not None:
@@ -181,12 +182,13 @@ class LlmConfigClient:
         self._closed.set()
         self._settled.set()
         with self._lock:
-            active, thread = self._active, self._thread
-        if active is not None and active.sock is not None:
-            try:
-                active.sock.shutdown(socket.SHUT_RDWR)  # wakes the thread from a blocking read
-            except OSError:
-                pass
+            active, sock, thread = self._active, self._active_sock, self._thread
+        for candidate in (active.sock if active is not None else None, sock):
+            if candidate is not None:
+                try:
+                    candidate.shutdown(socket.SHUT_RDWR)  # wakes the thread from a blocking read
+                except OSError:
+                    pass
         if thread is not None and thread is not threading.current_thread() and thread.is_alive():
             thread.join(2.0)
 
@@ -273,7 +275,7 @@ class LlmConfigClient:
         headers = {"Accept": "text/event-stream", "Cache-Control": "no-cache", "Last-Event-ID": str(self._last_event_id)}
         try:
             # A buffering proxy holds back even the answer's head: that, too, counts as silence.
-            conn, response = self._endpoint.open("/llm-config/watch", headers, self._request_timeout,
+            conn, response, sock = self._endpoint.open("/llm-config/watch", headers, self._request_timeout,
                                                  register=self._register, answer_timeout=self._stream_silence)
         except AnswerTimeout:
             raise _StreamUnavailable("no answer within %g s of connecting: a buffering proxy?" % self._stream_silence) from None
@@ -287,7 +289,12 @@ class LlmConfigClient:
             content_type = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
             if content_type != "text/event-stream":
                 raise _StreamUnavailable("the answer is %s, not an event stream" % (content_type or "untyped"))
-            sock = conn.sock
+            if sock is None:
+                raise ServiceUnavailableError("the connection to %s closed at once" % self._endpoint.display)
+            with self._lock:
+                self._active_sock = sock
+            if self._closed.is_set():
+                return
             sock.settimeout(self._stream_silence)
             parser = SseParser()
             while not self._closed.is_set():
@@ -319,7 +326,7 @@ class LlmConfigClient:
                 self._etag = None
                 self._set_status("live")
         finally:
-            self._release(conn)
+            self._release(conn, response)
             if seen and time.monotonic() - connected >= self._healthy_after:
                 backoff.reset()
 
@@ -415,10 +422,12 @@ class LlmConfigClient:
         if conn is not None and self._closed.is_set():
             raise ServiceUnavailableError("closed")
 
-    def _release(self, conn: http.client.HTTPConnection) -> None:
+    def _release(self, conn: http.client.HTTPConnection, response: http.client.HTTPResponse) -> None:
         with self._lock:
             if self._active is conn:
                 self._active = None
+            self._active_sock = None
+        response.close()
         conn.close()
 
     def _call(self, callback: Callable[..., Any], *args: Any) -> None:
@@ -487,7 +496,7 @@ class LlmConfigClient:
         if self._closed.is_set():
             closed.set()
         self._settled, self._closed = settled, closed
-        self._active, self._thread = None, None
+        self._active, self._active_sock, self._thread = None, None, None
         if not closed.is_set() and self._status != "failed":
             self._start_thread()
 

@@ -52,8 +52,11 @@ class Endpoint:
     def open(self, path: str, headers: Dict[str, str], timeout: float,
              register: Optional[Callable[[Optional[http.client.HTTPConnection]], None]] = None,
              answer_timeout: Optional[float] = None,
-             ) -> Tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
-        """Sends a GET; returns the connection and the response, its body unread.
+             ) -> Tuple[http.client.HTTPConnection, http.client.HTTPResponse, Optional[socket.socket]]:
+        """Sends a GET; returns the connection, the response (its body unread) and the socket.
+
+        The socket is returned apart because http.client hands it over to the response (and
+        forgets it) when the answer ends with the connection.
 
         ``register`` is told of the connection before it connects, so that another thread can
         interrupt it (close()); it may raise to cancel the request. ``answer_timeout`` bounds
@@ -64,13 +67,14 @@ class Endpoint:
             if register is not None:
                 register(conn)
             conn.request("GET", self.prefix + path, headers=self.headers(headers))
-            if answer_timeout is not None and conn.sock is not None:
-                conn.sock.settimeout(answer_timeout)
+            sock = conn.sock
+            if answer_timeout is not None and sock is not None:
+                sock.settimeout(answer_timeout)
                 try:
-                    return conn, conn.getresponse()
+                    return conn, conn.getresponse(), sock
                 except (socket.timeout, TimeoutError):
                     raise AnswerTimeout("%s sent no answer to %s within %g s" % (self.display, path, answer_timeout)) from None
-            return conn, conn.getresponse()
+            return conn, conn.getresponse(), sock
         except BaseException as error:
             conn.close()
             if register is not None:
@@ -82,7 +86,7 @@ class Endpoint:
     def get(self, path: str, headers: Dict[str, str], timeout: float,
             register: Optional[Callable[[Optional[http.client.HTTPConnection]], None]] = None,
             ) -> Tuple[int, http.client.HTTPMessage, bytes]:
-        conn, response = self.open(path, headers, timeout, register)
+        conn, response, _ = self.open(path, headers, timeout, register)
         try:
             body = response.read(MAX_BODY + 1)
         except (OSError, http.client.HTTPException) as error:

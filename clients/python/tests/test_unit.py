@@ -293,6 +293,40 @@ class AgainstAFake(unittest.TestCase):
         self.assertEqual(sum(1 for r in fake.requests if r[0] == "/llm-config/watch"), 1)  # retried only now and then
         self.assertEqual(client.status, "live")
 
+    def test_the_key_is_revealed_again_only_when_api_key_version_moves(self) -> None:
+        keyed = dict(CONFIG, api_key_set=True, api_key_hint="…SAME", api_key_version=2)
+        versions = [dict(keyed, version=4, batch_size=9),  # the key did not change: no reveal
+                    dict(keyed, version=5, api_key_version=5)]  # rotated (same hint): a reveal
+        done = threading.Event()
+        self.addCleanup(done.set)
+
+        def stream(handler, index) -> None:
+            handler.send_response(200)
+            handler.send_header("Content-Type", "text/event-stream")
+            handler.send_header("Connection", "close")
+            handler.end_headers()
+            handler.wfile.write(b"retry: 2000\n\n")
+            if index == 0:
+                for config in versions:
+                    handler.wfile.write(("id: %d\nevent: config\ndata: %s\n\n" % (config["version"], json.dumps(config))).encode())
+            handler.wfile.flush()
+            done.wait(5)
+
+        def credentials(handler, index) -> None:
+            reply(200, {"api_key": ["sk-first", "sk-second"][min(index, 1)]})(handler, index)
+
+        changes = []
+        fake = self.fake({"/llm-config": reply(200, keyed), "/llm-config/watch": stream, "/llm-config/credentials": credentials})
+        client = LlmConfigClient(fake.url, token="consumer-token-0123456789", on_change=lambda *c: changes.append(c), **fast_options())
+        self.addCleanup(client.close)
+        client.wait_ready(timeout=5)
+        self.assertTrue(wait_until(lambda: client.version == 5, 5))
+        self.assertEqual(client.task("tagger").api_key, "sk-second")
+        self.assertEqual([r[0] for r in fake.requests], ["/llm-config", "/llm-config/credentials", "/llm-config/watch",
+                                                         "/llm-config/credentials"])
+        self.assertEqual(fake.requests[2][1].get("Last-Event-ID"), "3")
+        self.assertEqual([c[2] for c in changes], [{"batch_size", "version"}, {"api_key_version", "version", "batch_size"}])
+
     def test_close_ends_the_thread_promptly(self) -> None:
         fake = self.fake({"/llm-config": config_or_304, "/llm-config/watch": lambda handler, index: time.sleep(3)})
         client = LlmConfigClient(fake.url, **fast_options(stream_silence=10))
