@@ -66,3 +66,39 @@ t.test('a blocked event loop → 503 problem+json with Retry-After (under-pressu
   t.match(res?.headers['content-type'], /^application\/problem\+json/)
   t.match(res?.json(), { status: 503, detail: /overloaded/ })
 })
+
+const countOf = (body: string, method: string, route: string, status: number) => {
+  const line = new RegExp(`^http_request_duration_seconds_count\\{method="${method}",route="${route.replaceAll('/', '\\/')}",status_code="${status}"\\} (\\d+)$`, 'm').exec(body)
+  return line ? Number(line[1]) : 0
+}
+
+t.test('refused requests are counted by route and status: 401, 403 and 429 of the auth hook, the drain\'s and under-pressure\'s 503', async (t) => {
+  const { app } = await testApp(t, { env: { READER_TOKENS: 'dashboard:reader-token-dashboard-5b8e2f', AUTH_FAILURE_LIMIT: '2' } })
+  const reader = { authorization: 'Bearer reader-token-dashboard-5b8e2f' }
+  t.equal((await app.inject({ method: 'PATCH', url: '/llm-config', headers: reader, payload: { batch_size: 8 } })).statusCode, 403)
+  t.equal((await app.inject({ method: 'GET', url: '/llm-config' })).statusCode, 401)
+  t.equal((await app.inject({ method: 'GET', url: '/llm-config' })).statusCode, 401)
+  t.equal((await app.inject({ method: 'GET', url: '/llm-config' })).statusCode, 429)
+  const body = (await app.inject({ method: 'GET', url: '/metrics' })).body
+  t.equal(countOf(body, 'PATCH', '/llm-config', 403), 1, '403')
+  t.equal(countOf(body, 'GET', '/llm-config', 401), 2, '401')
+  t.equal(countOf(body, 'GET', '/llm-config', 429), 1, '429')
+})
+
+t.test('the drain\'s 503 is counted', async (t) => {
+  const { app } = await testApp(t)
+  await app.drain(0)
+  t.equal((await app.inject({ method: 'GET', url: '/llm-config' })).statusCode, 503)
+  t.equal((await app.inject({ method: 'GET', url: '/llm-config' })).statusCode, 503)
+  const text = await app.metricsRegistry.metrics()
+  t.equal(countOf(text, 'GET', '/llm-config', 503), 2)
+})
+
+t.test('under-pressure\'s 503 is counted', async (t) => {
+  const { app } = await testApp(t, { env: { PRESSURE_MAX_HEAP_USED_BYTES: '1' } })
+  // under-pressure samples the heap once a second: wait for the first sample.
+  for (let waited = 0; !app.isUnderPressure() && waited < 10_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50))
+  t.equal((await app.inject({ method: 'GET', url: '/llm-config' })).statusCode, 503)
+  const text = await app.metricsRegistry.metrics()
+  t.equal(countOf(text, 'GET', '/llm-config', 503), 1)
+})
