@@ -119,6 +119,41 @@ t.test('bodies that are not JSON objects', async (t) => {
   t.same(await storedState(app), before, 'nothing changed')
 })
 
+t.test('media types are compared case-insensitively and without parameters (RFC 9110 §8.3.1); a 415 says what is accepted', async (t) => {
+  const { app } = await testApp(t)
+  const before = await storedState(app)
+  for (const type of ['Application/Merge-Patch+JSON', 'application/merge-patch+json; charset=utf-8', ' APPLICATION/MERGE-PATCH+JSON ;charset=UTF-8']) {
+    const put = await app.inject({ method: 'PUT', url: '/llm-config', headers: { ...auth, 'content-type': type }, payload: '{"batch_size": 22}' })
+    t.equal(put.statusCode, 415, `PUT with ${type} → 415, never a replace that resets the other settings`)
+    t.match(put.json(), { status: 415, title: 'Unsupported Media Type', detail: /PUT \/llm-config takes application\/json\. Send a merge patch with PATCH\./ })
+    t.equal(put.headers.accept, 'application/json', 'Accept: what PUT takes')
+    t.equal(put.headers['accept-patch'], 'application/merge-patch+json, application/json', 'Accept-Patch: where a merge patch goes')
+  }
+  t.same(await storedState(app), before, 'nothing changed')
+
+  for (const type of ['Application/JSON', 'application/json; charset=utf-8', 'application/json;charset=UTF-8']) {
+    const put = await app.inject({ method: 'PUT', url: '/llm-config', headers: { ...auth, 'content-type': type }, payload: '{"batch_size": 23}' })
+    t.equal(put.statusCode, 200, `PUT with ${type} is JSON`)
+  }
+  for (const type of ['Application/Merge-Patch+JSON', 'application/merge-patch+json; charset=utf-8', 'APPLICATION/JSON']) {
+    const patch = await app.inject({ method: 'PATCH', url: '/llm-config', headers: { ...auth, 'content-type': type }, payload: '{"batch_size": 24}' })
+    t.equal(patch.statusCode, 200, `PATCH with ${type}`)
+  }
+
+  const patch = await app.inject({ method: 'PATCH', url: '/llm-config', headers: { ...auth, 'content-type': 'text/plain' }, payload: 'batch_size=1' })
+  t.equal(patch.statusCode, 415)
+  t.match(patch.json().detail, 'PATCH /llm-config takes application/merge-patch+json or application/json.')
+  t.equal(patch.headers['accept-patch'], 'application/merge-patch+json, application/json', 'RFC 5789 §3.1')
+  const put = await app.inject({ method: 'PUT', url: '/llm-config', headers: { ...auth, 'content-type': 'text/plain' }, payload: 'batch_size=1' })
+  t.equal(put.statusCode, 415)
+  t.match(put.json().detail, 'PUT /llm-config takes application/json.')
+  t.equal(put.headers.accept, 'application/json')
+  const restore = await app.inject({ method: 'POST', url: '/llm-config/restore', headers: auth, payload: 'version=1' })
+  t.equal(restore.statusCode, 415, 'no content type')
+  t.match(restore.json().detail, 'POST /llm-config/restore takes application/json.')
+  t.equal(restore.headers.accept, 'application/json')
+})
+
 t.test('property: no body makes a 5xx, and a rejected write changes nothing', async (t) => {
   const { app } = await testApp(t)
   const field = fc.constantFrom('provider', 'api_key', 'api_url', 'model_tagger', 'backup_provider', 'backup_model',

@@ -10,6 +10,7 @@ import { sendWriteResult } from './write-result.js'
 import { Credentials, LlmConfig, LlmConfigInput } from './schemas.js'
 import { PROBLEM_EXAMPLES as examples, problemResponse as problem } from '../../http/problems.js'
 import { ref } from '../../http/schema.js'
+import { mediaTypeOf, unsupportedMediaType } from '../../http/media-types.js'
 
 const unauthorized = problem('Missing or unknown bearer token', examples.unauthorized)
 
@@ -27,8 +28,12 @@ const writeResponses = {
   503: problem('The database did not answer in time; see Retry-After', examples.databaseUnavailable)
 }
 
+/** What PATCH takes: a merge patch (RFC 7396), also as plain JSON. */
+const MERGE_PATCH_TYPES = ['application/merge-patch+json', 'application/json']
+
 const IfMatch = Type.Object({
-  'if-match': Type.Optional(Type.String({ description: 'Apply the write only if the configuration still has this ETag (or `*`), e.g. `"7"`' }))
+  'if-match': Type.Optional(Type.String({ description: 'Apply the write only if the configuration still has this ETag (or `*`), e.g. `"7"`' })),
+  'if-none-match': Type.Optional(Type.String({ description: 'Apply the write only if the configuration no longer has this ETag (`*`: never, as the configuration always exists)' }))
 })
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
@@ -110,12 +115,12 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
 
   // The body was validated against LlmConfigInput by the route schema (absent for DELETE).
   const write = (kind: WriteKind) => async (request: FastifyRequest, reply: FastifyReply) => {
-    const ifMatch = request.headers['if-match']
     const result = await repository.write({
       kind,
       input: (request.body ?? {}) as LlmConfigInput,
       actor: request.principal.name,
-      ifMatch
+      ifMatch: request.headers['if-match'],
+      ifNoneMatch: request.headers['if-none-match']
     })
     return sendWriteResult(app, request, reply, result)
   }
@@ -135,8 +140,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     onRequest: writeRateLimit,
     // A merge patch sent with PUT would reset every setting it leaves out: refuse it.
     preValidation: async (request, reply) => {
-      if (!request.headers['content-type']?.startsWith('application/merge-patch+json')) return
-      return sendProblem(reply, { status: 415, detail: 'PUT takes application/json; send a merge patch with PATCH.' })
+      if (mediaTypeOf(request.headers['content-type']) !== 'application/merge-patch+json') return
+      reply.header('accept-patch', MERGE_PATCH_TYPES.join(', ')) // where a merge patch does go (RFC 5789 §3.1)
+      return sendProblem(reply, unsupportedMediaType(request, reply, 'Send a merge patch with PATCH.'))
     },
     schema: {
       ...writeSchema('replaceLlmConfig', 'Replace the configuration',
@@ -152,7 +158,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       ...writeSchema('updateLlmConfig', 'Update some settings (JSON Merge Patch)',
         'RFC 7396 merge patch (application/merge-patch+json or application/json): only the given settings change; null clears a nullable setting.'),
-      consumes: ['application/merge-patch+json', 'application/json'],
+      consumes: MERGE_PATCH_TYPES,
       body: ref(LlmConfigInput)
     }
   }, write('merge'))

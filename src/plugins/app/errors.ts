@@ -5,6 +5,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { DatabaseUnavailableError } from '../../db/deadline.js'
+import { unsupportedMediaType } from '../../http/media-types.js'
 import { PROBLEM_TYPES, ProblemError, sendProblem, type Problem } from '../../http/problems.js'
 import { loggableError } from '../../logging.js'
 import type { Formats } from './validation.js'
@@ -75,6 +76,7 @@ export default fp(async function errors (app: FastifyInstance, { formats }: { fo
       // Client errors (ours and Fastify's: 413, 415, bad JSON) have fixed messages that never
       // quote the request.
       request.log.info({ code: error.code, status }, 'rejected request')
+      if (status === 415) return sendProblem(reply, unsupportedMediaType(request, reply))
       return sendProblem(reply, { status, detail: error.message })
     }
     request.log.error({ err: loggableError(error) }, 'request failed')
