@@ -59,6 +59,31 @@ t.test('If-None-Match: 304 while current, 200 once changed', async (t) => {
   t.equal(changed.json().batch_size, 7)
 })
 
+t.test('If-Match on GET: 412 with the current ETag when false (RFC 9110 §13.1.1), 200 when it holds', async (t) => {
+  const { app } = await testApp(t)
+  await app.inject({ method: 'PATCH', url: '/llm-config', headers: auth, payload: { batch_size: 9 } })
+  const current = await app.inject({ method: 'GET', url: '/llm-config' })
+  const etag = current.headers.etag as string
+  t.equal(etag, '"2"')
+  for (const ifMatch of ['"1"', '"02"', 'W/"2"', '"1", "3"', '2']) {
+    const res = await app.inject({ method: 'GET', url: '/llm-config', headers: { 'if-match': ifMatch } })
+    t.equal(res.statusCode, 412, `If-Match: ${ifMatch} → 412`)
+    t.equal(res.headers.etag, etag, 'the 412 carries the current ETag')
+    t.match(res.headers['content-type'], /^application\/problem\+json/)
+    t.match(res.json(), { type: 'urn:llm-config:problem:precondition-failed', status: 412, detail: /"2"/ })
+  }
+  t.match((await app.inject({ method: 'GET', url: '/llm-config', headers: { 'if-match': '2' } })).json().detail, /in quotes/, 'an unquoted tag is named as such')
+  const consistent = await app.inject({ method: 'GET', url: '/llm-config?consistent=true', headers: { 'if-match': '"1"' } })
+  t.equal(consistent.statusCode, 412, 'a consistent read too')
+  for (const ifMatch of [etag, '*', `"1", ${etag}`]) {
+    const res = await app.inject({ method: 'GET', url: '/llm-config', headers: { 'if-match': ifMatch } })
+    t.equal(res.statusCode, 200, `If-Match: ${ifMatch} → 200`)
+    t.strictSame(res.json(), current.json())
+  }
+  const both = await app.inject({ method: 'GET', url: '/llm-config', headers: { 'if-match': '"1"', 'if-none-match': etag } })
+  t.equal(both.statusCode, 412, 'If-Match is evaluated before If-None-Match (§13.2.2)')
+})
+
 t.test('HEAD /llm-config answers with the headers of GET', async (t) => {
   const { app } = await testApp(t)
   const get = await app.inject({ method: 'GET', url: '/llm-config' })

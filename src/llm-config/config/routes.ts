@@ -4,7 +4,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { sendProblem } from '../../http/problems.js'
-import { ifNoneMatchHolds } from '../../http/conditional-requests.js'
+import { failedPrecondition, ifNoneMatchHolds, malformedIfMatch } from '../../http/conditional-requests.js'
+import { PROBLEM_TYPES } from '../../http/problems.js'
 import type { WriteKind } from './repository.js'
 import { sendWriteResult } from './write-result.js'
 import { Credentials, LlmConfig, LlmConfigInput } from './schemas.js'
@@ -57,6 +58,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'getLlmConfig',
       security: [{}, ...bearer],
       headers: Type.Object({
+        'if-match': Type.Optional(Type.String({ description: 'Answer only if the configuration still has this ETag (or `*`); 412 otherwise' })),
         'if-none-match': Type.Optional(Type.String({ description: 'A previously received ETag' })),
         'cache-control': Type.Optional(Type.String({ description: '`no-cache` reads from the database instead of the replica\'s copy' }))
       }),
@@ -79,6 +81,19 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const consistent = request.query.consistent === true || /\bno-cache\b/.test(request.headers['cache-control'] ?? '')
     const { config, etag } = (!consistent && app.live.forRead()) || await readThrough()
     reply.header('etag', etag).header('cache-control', 'no-cache')
+    // A false If-Match is 412 on a GET too (RFC 9110 §13.1.1), evaluated before If-None-Match
+    // (§13.2.2); the ETag header above tells the client the current one.
+    const ifMatch = request.headers['if-match']
+    if (ifMatch !== undefined && failedPrecondition({ ifMatch }, etag) === 'if-match') {
+      return sendProblem(reply, {
+        status: 412,
+        type: PROBLEM_TYPES.precondition,
+        title: 'Precondition Failed',
+        detail: malformedIfMatch(ifMatch)
+          ? `If-Match must list entity tags in quotes (such as ${etag}) or *; the current ETag is ${etag}.`
+          : `The configuration's current ETag is ${etag}, which If-Match does not name.`
+      })
+    }
     const ifNoneMatch = request.headers['if-none-match']
     // No payload at all: a serialised null would set Content-Length: 4 on a body-less 304, and
     // clients that trust Content-Length would wait for bytes that never come.
