@@ -68,7 +68,8 @@ class LlmConfigClient:
         on_status: Optional[StatusCallback] = None,
         request_timeout: float = 10.0,
         stream_silence: float = 5.0,
-        stream_timeout: float = 60.0,
+        stream_timeout: float = 45.0,
+        cache_grace: float = 1.0,
         stream_retry_interval: float = 300.0,
         backoff_base: float = 0.5,
         backoff_cap: float = 30.0,
@@ -78,7 +79,8 @@ class LlmConfigClient:
     ) -> None:
         for name, value in (("poll_interval", poll_interval), ("request_timeout", request_timeout),
                             ("stream_silence", stream_silence), ("stream_timeout", stream_timeout),
-                            ("stream_retry_interval", stream_retry_interval), ("healthy_after", healthy_after)):
+                            ("stream_retry_interval", stream_retry_interval), ("healthy_after", healthy_after),
+                            ("cache_grace", cache_grace)):
             if not value > 0:
                 raise ValueError("%s must be a positive number of seconds" % name)
         self._endpoint = Endpoint(url, token, ssl_context)
@@ -89,6 +91,7 @@ class LlmConfigClient:
         self._stream_silence = float(stream_silence)
         self._stream_timeout = float(stream_timeout)
         self._stream_retry_interval = float(stream_retry_interval)
+        self._cache_grace = float(cache_grace)
         self._backoff_args = (float(backoff_base), float(backoff_cap))
         Backoff(*self._backoff_args)  # validates them now, in the caller's thread
         self._healthy_after = float(healthy_after)
@@ -101,10 +104,11 @@ class LlmConfigClient:
         self._config: Optional[Dict[str, Any]] = None
         self._api_key: Optional[str] = None
         self._key_marker: Any = None  # the marker at which _api_key was revealed
-        self._may_reveal = True  # until /credentials answers 401 or 403
+        self._may_reveal = token is not None  # without a token the service reveals nothing: do not ask
         self._etag: Optional[str] = None
         self._last_event_id: Optional[int] = None  # the last version learned from the service itself
         self._error: Optional[LlmConfigError] = None
+        self._cached: Optional[cache.Cached] = None  # the cache file's copy, until used or superseded
         self._cache_note = "no cache file (cache_file= lets a client start while the service is down)"
         self._change_callbacks: List[ChangeCallback] = [on_change] if on_change else []
         self._status_callbacks: List[StatusCallback] = [on_status] if on_status else []
@@ -255,9 +259,13 @@ class LlmConfigClient:
         headers = {"Accept": "application/json"}
         with self._lock:
             current = self._config
+        timeout = self._request_timeout
+        if current is None and self._cached is not None:
+            # The first attempt, with a cache file: wait cache_grace at most before using the file.
+            current, timeout = self._cached.config, min(timeout, self._cache_grace)
         if current is not None:
             headers["If-None-Match"] = self._etag or '"%d"' % current["version"]
-        status, answer_headers, body = self._get("/llm-config", headers)
+        status, answer_headers, body = self._endpoint.get("/llm-config", headers, timeout, register=self._register)
         check_status(self._endpoint, "/llm-config", status, answer_headers, body)
         if status == 304 and current is not None:
             config = current
@@ -321,6 +329,8 @@ class LlmConfigClient:
                     config = json.loads(event.data)
                 except ValueError:
                     raise ServiceUnavailableError("%s sent an event that is not JSON" % self._endpoint.display) from None
+                if isinstance(config, dict) and isinstance(config.get("version"), int) and config["version"] <= self._last_event_id:
+                    continue  # the service sends each version once across reconnects; this makes sure of it
                 self._adopt(config)
                 self._last_event_id = config["version"]
                 self._etag = None
@@ -338,6 +348,8 @@ class LlmConfigClient:
         marker = _key_marker(config)
         with self._lock:
             key, held_marker, may_reveal = self._api_key, self._key_marker, self._may_reveal
+        if self._config is None and self._cached is not None:
+            key, held_marker = self._cached.api_key, self._cached.key_marker  # a key cached by opt-in
         if not config["api_key_set"]:
             key = None
         elif marker != held_marker:
@@ -347,6 +359,7 @@ class LlmConfigClient:
                 return
             previous, previous_key = self._config, self._api_key
             self._config, self._api_key, self._key_marker = dict(config), key, marker
+            self._cached = None
             changed = frozenset(name for name in set(previous or ()) | set(config)
                                 if previous is None or previous.get(name, _ABSENT) != config.get(name, _ABSENT))
             callbacks = list(self._change_callbacks) if previous is not None and changed else []
@@ -397,8 +410,24 @@ class LlmConfigClient:
             self._log.warning("llm-config: %s; retrying", error)
         else:
             self._log.debug("llm-config: %s; retrying", error)
+        if self._config is None and self._cached is not None:
+            self._use_cache()
         if self._config is not None:
             self._set_status("stale")
+
+    def _use_cache(self) -> None:
+        """The first attempt failed (or took longer than cache_grace): ready from the cache file."""
+        cached = self._cached
+        assert cached is not None
+        with self._lock:
+            if self._config is not None:
+                return
+            self._config = dict(cached.config)
+            self._api_key, self._key_marker = cached.api_key, cached.key_marker
+            self._cached = None
+        self._settled.set()
+        self._log.info("serving the cache file %s (version %d) while %s is unreachable",
+                       self._cache_file, cached.config["version"], self._endpoint.display)
 
     def _fail(self, error: AccessDeniedError) -> None:
         """401 or 403: stop for good, and drop the key."""
@@ -406,6 +435,8 @@ class LlmConfigClient:
         with self._lock:
             self._error = error
             self._api_key, self._key_marker = None, None
+            if self._cached is not None:
+                self._cached = self._cached._replace(api_key=None, key_marker=None)
         self._set_status("failed")
         self._settled.set()
         if self._cache_file is not None and cache.holds_key(self._cache_file):
@@ -457,19 +488,21 @@ class LlmConfigClient:
             exists = os.path.exists(self._cache_file)
             self._cache_note = "the cache file %s %s" % (self._cache_file, "was not usable (see the warning)" if exists else "does not exist yet")
             return
-        self._config = dict(cached.config)
-        self._api_key, self._key_marker = cached.api_key, cached.key_marker
-        self._cache_note = "the cache file %s gave version %d" % (self._cache_file, cached.config["version"])
-        self._settled.set()
-        self._log.info("started from the cache file %s (version %d)", self._cache_file, cached.config["version"])
+        self._cached = cached
+        self._cache_note = "the cache file %s has version %d" % (self._cache_file, cached.config["version"])
         if not self._cache_api_key and cache.holds_key(self._cache_file):
-            self._write_cache()  # the user has not opted in (any more): no key on disk
+            try:  # the user has not opted in (any more): no key on disk
+                cache.save(self._cache_file, self._endpoint.display, cached.config, None, None)
+            except OSError as error:
+                self._log.warning("could not remove the key from the cache file %s: %s", self._cache_file, describe(error))
 
     def _write_cache(self) -> None:
         if self._cache_file is None:
             return
         with self._lock:
             config, key, marker = self._config, self._api_key, self._key_marker
+        if config is None and self._cached is not None:
+            config = self._cached.config  # a failed client that never used the file: rewrite it keyless
         if config is None:
             return
         try:

@@ -133,19 +133,47 @@ class CacheFile(unittest.TestCase):
         statuses = []
         client = LlmConfigClient(self.closed_url(), cache_file=self.path, on_status=statuses.append, **fast_options())
         self.addCleanup(client.close)
-        client.wait_ready(timeout=0)  # at once: the file is read before the constructor returns
+        client.wait_ready(timeout=2)  # at once: the first attempt is refused, the file serves
         self.assertEqual(client.config, CONFIG)
-        self.assertTrue(wait_until(lambda: statuses == ["stale"], 5), statuses)
+        self.assertEqual(client.status, "stale")
+        self.assertEqual(statuses, ["stale"])
         self.assertIn("connection refused", str(client.error))
+
+    def test_a_service_that_answers_first_wins_over_the_file(self) -> None:
+        cache.save(self.path, "http://x", dict(CONFIG, version=2, batch_size=1), None, None)
+        fake = Fake({"/llm-config": reply(200, CONFIG)})
+        self.addCleanup(fake.close)
+        changes = []
+        client = LlmConfigClient(fake.url, cache_file=self.path, on_change=lambda *c: changes.append(c), **fast_options())
+        self.addCleanup(client.close)
+        client.wait_ready(timeout=2)
+        self.assertEqual(client.version, 3)
+        self.assertEqual(changes, [])  # the old copy was never served, so nothing "changed"
+        self.assertEqual(fake.requests[0][1].get("If-None-Match"), '"2"')
+
+    def test_a_slow_service_makes_the_file_serve_after_the_grace(self) -> None:
+        cache.save(self.path, "http://x", CONFIG, None, None)
+        release = threading.Event()
+        self.addCleanup(release.set)
+        fake = Fake({"/llm-config": lambda handler, index: release.wait(5)})
+        self.addCleanup(fake.close)
+        client = LlmConfigClient(fake.url, cache_file=self.path, **fast_options(cache_grace=0.3))
+        self.addCleanup(client.close)
+        started = time.monotonic()
+        client.wait_ready(timeout=3)
+        self.assertTrue(0.25 <= time.monotonic() - started < 2)
+        self.assertEqual((client.version, client.status), (3, "stale"))
 
     def test_a_key_in_the_file_is_used_only_when_opted_in_and_scrubbed_otherwise(self) -> None:
         config = dict(CONFIG, api_key_set=True, api_key_hint="…KKKK")
         cache.save(self.path, "http://x", config, "sk-on-disk-KKKK", ("hint", True, "…KKKK"))
         opted = LlmConfigClient(self.closed_url(), cache_file=self.path, cache_api_key=True, **fast_options())
+        opted.wait_ready(timeout=2)
         self.assertEqual(opted.task("tagger").api_key, "sk-on-disk-KKKK")
         opted.close()
         plain = LlmConfigClient(self.closed_url(), cache_file=self.path, **fast_options())
         self.addCleanup(plain.close)
+        plain.wait_ready(timeout=2)
         self.assertIsNone(plain.task("tagger").api_key)
         with open(self.path) as file:
             self.assertNotIn("sk-on-disk", file.read())
@@ -166,7 +194,7 @@ class CacheFile(unittest.TestCase):
         thread = threading.Thread(target=reader)
         thread.start()
         try:
-            for version in range(1, 300):
+            for version in range(1, 100):
                 cache.save(self.path, "http://x", dict(CONFIG, version=version, model_tagger="m" * (version % 90 + 1)), None, None)
         finally:
             stop.set()
