@@ -17,6 +17,7 @@ import drain from './plugins/app/drain.js'
 import errors from './plugins/app/errors.js'
 import health from './plugins/app/health.js'
 import jsonBody from './plugins/app/json-body.js'
+import methods from './plugins/app/methods.js'
 import securityHeaders from './plugins/app/security-headers.js'
 import { validatorFactory } from './plugins/app/validation.js'
 import cors from './plugins/external/cors.js'
@@ -83,6 +84,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}) {
 
   app.addSchema(Problem)
 
+  await app.register(methods) // before any route is declared: it learns the methods of each path
   // First, so that every answer is counted, those of the hooks below included.
   await app.register(metrics, { token: config.metricsToken })
   await app.register(errors, { formats: FORMATS })

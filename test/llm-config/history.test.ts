@@ -549,7 +549,9 @@ t.test('the last page has next: null, also when HISTORY_RETAIN pruned what lies 
   t.equal(second.next, null, 'versions below 7 were pruned: no empty page to follow')
 })
 
-t.test('HEAD /llm-config/watch does not exist (it would hold a watcher forever)', async (t) => {
+t.test('HEAD /llm-config/watch does not exist (it would hold a watcher forever): 405, Allow: GET, OPTIONS', async (t) => {
   const { app } = await testApp(t)
-  t.equal((await app.inject({ method: 'HEAD', url: '/llm-config/watch' })).statusCode, 404)
+  const res = await app.inject({ method: 'HEAD', url: '/llm-config/watch' })
+  t.equal(res.statusCode, 405)
+  t.equal(res.headers.allow, 'GET, OPTIONS')
 })
