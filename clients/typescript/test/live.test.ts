@@ -5,8 +5,11 @@ import { LlmConfigClient } from '../src/index.js'
 import { patch, service } from './support/service.js'
 import { nextChange } from './support/wait.js'
 
+// One service for the file (a start costs seconds on a loaded machine); each test has its own
+// client and waits only for the changes it makes.
+const { url } = await service(t)
+
 t.test('ready, live, and a change seen within 1 s with its changed fields', async (t) => {
-  const { url } = await service(t)
   const client = new LlmConfigClient({ url })
   t.teardown(() => client.close())
   const statuses: string[] = []
@@ -47,7 +50,6 @@ t.test('ready, live, and a change seen within 1 s with its changed fields', asyn
 })
 
 t.test('task plans follow the configuration', async (t) => {
-  const { url } = await service(t)
   const client = new LlmConfigClient({ url })
   t.teardown(() => client.close())
   await client.ready()

@@ -1,0 +1,52 @@
+// The API key in task plans: a consumer token has it, a key rotation reaches the client
+// without a restart, a change that does not touch the key costs no reveal (reveals counted at
+// a proxy), and a reader token simply has no api_key.
+import t from 'tap'
+import { LlmConfigClient } from '../src/index.js'
+import { startProxy } from './support/proxy.js'
+import { CONSUMER_TOKEN, READER_TOKEN, patch, service } from './support/service.js'
+import { nextChange } from './support/wait.js'
+
+const FIRST = 'sk-first-key-0000000011111'
+const SECOND = 'sk-second-key-000000022222'
+
+const { url } = await service(t, { env: { READER_TOKENS: `dashboard:${READER_TOKEN}` } })
+await patch(url, { api_key: FIRST })
+
+t.test('a key rotation reaches a consumer client; other changes cost no reveal', async (t) => {
+  const proxy = await startProxy(t, url)
+  const client = new LlmConfigClient({ url: proxy.url, token: CONSUMER_TOKEN })
+  t.teardown(() => client.close())
+  await client.ready()
+  t.equal(client.task('tagger').api_key, FIRST)
+  t.equal(proxy.count('/llm-config/credentials'), 1, 'revealed once at start')
+
+  const unrelated = nextChange(client, ({ current }) => current.batch_size === 33)
+  await patch(url, { batch_size: 33 })
+  await unrelated
+  t.equal(proxy.count('/llm-config/credentials'), 1, 'a change that does not touch the key: no reveal')
+
+  let keyAtChange: string | null | undefined
+  const rotated = nextChange(client, ({ changed }) => changed.includes('api_key_hint') || changed.includes('api_key_version'))
+  client.on('change', () => { keyAtChange = client.task('enricher').api_key })
+  await patch(url, { api_key: SECOND })
+  await rotated
+  t.equal(keyAtChange, SECOND, 'the new key is in the plans when the change is told')
+  t.equal(proxy.count('/llm-config/credentials'), 2, 'one reveal for the rotation')
+
+  const cleared = nextChange(client, ({ current }) => !current.api_key_set)
+  await patch(url, { api_key: null })
+  await cleared
+  t.equal(client.task('tagger').api_key, null, 'no key stored: null')
+})
+
+t.test('a reader token: no api_key, not an error', async (t) => {
+  const client = new LlmConfigClient({ url, token: READER_TOKEN })
+  t.teardown(() => client.close())
+  const warnings: Error[] = []
+  client.on('warning', (warning) => warnings.push(warning))
+  await client.ready()
+  t.equal(client.status, 'live')
+  t.notOk('api_key' in client.task('tagger'))
+  t.same(warnings, [])
+})
