@@ -37,7 +37,10 @@ export const llmConfig = pgTable('llm_config', {
   updated_at: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   // Since 0002: one more on every change, and the ETag. Monotonic, so replicas can tell
   // newer from older without comparing contents.
-  version: bigint('version', { mode: 'number' }).notNull().default(1)
+  version: bigint('version', { mode: 'number' }).notNull().default(1),
+  // Since 0003: the version that last changed the key (null while none is set), so clients
+  // fetch the key again only when it changed (GET /llm-config/credentials).
+  api_key_version: bigint('api_key_version', { mode: 'number' })
 }, (table) => [
   // Redundant with the primary key's own index, but part of the original schema.
   index('ix_llm_config_id').on(table.id)
@@ -59,7 +62,9 @@ export const llmConfigHistory = pgTable('llm_config_history', {
   actor: varchar('actor', { length: 100 }).notNull(),
   action: varchar('action', { length: 16, enum: HISTORY_ACTIONS }).notNull(),
   changes: jsonb('changes').$type<Record<string, unknown>>().notNull(),
-  snapshot: jsonb('snapshot').$type<Record<string, unknown>>().notNull()
+  snapshot: jsonb('snapshot').$type<Record<string, unknown>>().notNull(),
+  // Since 0003: the version a restore brought back (null for every other action).
+  restored_from: bigint('restored_from', { mode: 'number' })
 }, (table) => [
   check('llm_config_history_action_check', sql`${table.action} in ('create', 'update', 'reset', 'restore', 'rotate')`)
 ])

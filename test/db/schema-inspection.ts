@@ -37,8 +37,8 @@ const timestamptz = 'timestamp with time zone'
 /**
  * llm_config as the spec describes it, in column order, spelled the way information_schema
  * reports it, with what later migrations changed: 0001_encrypt_api_key widens api_key to
- * hold ciphertext and adds api_key_hint; 0002_history_and_version adds version (added columns
- * come last).
+ * hold ciphertext and adds api_key_hint; 0002_history_and_version adds version;
+ * 0003_api_key_version_and_restored_from adds api_key_version (added columns come last).
  */
 export const llmConfigColumns: ColumnInfo[] = [
   column('id', 'integer', null, false, "nextval('llm_config_id_seq'::regclass)"),
@@ -65,7 +65,8 @@ export const llmConfigColumns: ColumnInfo[] = [
   column('created_at', timestamptz, null, false, 'now()'),
   column('updated_at', timestamptz, null, false, 'now()'),
   column('api_key_hint', varchar, 16, true, null), // since 0001
-  column('version', 'bigint', null, false, '1') // since 0002
+  column('version', 'bigint', null, false, '1'), // since 0002
+  column('api_key_version', 'bigint', null, true, null) // since 0003
 ]
 
 /** The primary key's own index, and ix_llm_config_id on id (ordered by name). */

@@ -52,8 +52,9 @@ const current = async (app: App) => (await app.inject({ method: 'GET', url: '/ll
  * table, recording the written version with the expected action, actor and changes.
  */
 async function expectOneVersion (
-  t: Test, app: App, write: () => Promise<LightMyRequestResponse>, expected: { action: string, actor: string, changes: Record<string, unknown> }
+  t: Test, app: App, write: () => Promise<LightMyRequestResponse>, given: { action: string, actor: string, changes: Record<string, unknown>, restored_from?: number }
 ) {
+  const expected = { restored_from: null, ...given }
   const before = await historyState(app)
   const previous = await current(app)
   const res = await write()
@@ -118,9 +119,15 @@ t.test('each kind of write adds exactly one history row with its action, actor a
     { action: 'update', actor: 'admin', changes: { api_key: { changed: true } } })
   t.equal(keyed.api_key_hint, '…ONEE', 'the hint, not the key')
 
-  await expectOneVersion(t, app,
-    () => app.inject({ method: 'PATCH', url: '/llm-config', headers: json, payload: {} }),
-    { action: 'update', actor: 'admin', changes: {} })
+  // A write that changes nothing makes no version: the current state and ETag, no history.
+  for (const payload of [{}, { batch_size: 50 }, { api_key: KEY_ONE }]) {
+    const before = await historyState(app)
+    const res = await app.inject({ method: 'PATCH', url: '/llm-config', headers: json, payload })
+    t.equal(res.statusCode, 200, `no-op ${JSON.stringify(Object.keys(payload))}: 200`)
+    t.equal(res.json().version, keyed.version, 'no new version')
+    t.equal(res.headers.etag, `"${keyed.version}"`, 'the current ETag')
+    t.strictSame(await historyState(app), before, 'no history row')
+  }
 
   const put = await expectOneVersion(t, app,
     () => app.inject({ method: 'PUT', url: '/llm-config', headers: json, payload: { provider: 'openai', model_tagger: 'gpt-4o-mini', min_confidence_entity: 0.9 } }),
@@ -152,9 +159,10 @@ t.test('each kind of write adds exactly one history row with its action, actor a
   t.strictSame({ ...reset, version: 0, updated_at: '' }, { ...initial, version: 0, updated_at: '' }, 'reset: the initial settings')
 
   const restored = await expectOneVersion(t, app,
-    () => app.inject({ method: 'POST', url: '/llm-config/restore', headers: json, payload: { version: put.version } }),
-    { action: 'restore', actor: 'admin', changes: { ...settingChanges(reset, put), api_key: { changed: true } } })
-  t.strictSame({ ...restored, version: 0, updated_at: '' }, { ...put, version: 0, updated_at: '' }, 'restore: the settings of that version')
+    () => app.inject({ method: 'POST', url: '/llm-config/restore', headers: json, payload: { version: put.version, restore_api_key: true } }),
+    { action: 'restore', actor: 'admin', changes: { ...settingChanges(reset, put), api_key: { changed: true } }, restored_from: put.version })
+  t.strictSame({ ...restored, version: 0, updated_at: '', api_key_version: 0 }, { ...put, version: 0, updated_at: '', api_key_version: 0 }, 'restore: the settings of that version')
+  t.equal(restored.api_key_version, restored.version, 'restore_api_key: the key is set again by this version')
 
   // Rotation: a replica with a new encryption key (the old one still decrypting) re-encrypts.
   const second = await reopen(t, first, { env: { ENCRYPTION_KEY: randomBytes(32).toString('base64'), ENCRYPTION_KEYS_OLD: TEST_ENCRYPTION_KEY } })
@@ -178,11 +186,11 @@ t.test('the actor is the token\'s name', async (t) => {
     () => app.inject({ method: 'PATCH', url: '/llm-config', headers: as(opsToken), payload: { enabled: true } }),
     { action: 'update', actor: 'ops', changes: { enabled: { old: false, new: true } } })
   await expectOneVersion(t, app,
-    () => app.inject({ method: 'POST', url: '/llm-config/restore', headers: as('deploy-token-abcdef0123456789'), payload: { version: 1 } }),
-    { action: 'restore', actor: 'deploy-bot', changes: { enabled: { old: true, new: false } } })
-  await expectOneVersion(t, app,
     () => app.inject({ method: 'DELETE', url: '/llm-config', headers: auth }),
-    { action: 'reset', actor: 'admin', changes: {} })
+    { action: 'reset', actor: 'admin', changes: { enabled: { old: true, new: false } } })
+  await expectOneVersion(t, app,
+    () => app.inject({ method: 'POST', url: '/llm-config/restore', headers: as('deploy-token-abcdef0123456789'), payload: { version: 2 } }),
+    { action: 'restore', actor: 'deploy-bot', changes: { enabled: { old: false, new: true } }, restored_from: 2 })
 })
 
 t.test('a rejected write of any kind records nothing', async (t) => {
@@ -268,10 +276,10 @@ t.test('the API key never appears in the history: not in answers, only as cipher
   const { app } = first
   await app.inject({ method: 'PATCH', url: '/llm-config', headers: json, payload: { api_key: KEY_ONE, provider: 'openai' } })
   await app.inject({ method: 'PUT', url: '/llm-config', headers: json, payload: { api_key: KEY_TWO, provider: 'anthropic' } })
-  await app.inject({ method: 'POST', url: '/llm-config/restore', headers: json, payload: { version: 2 } })
+  await app.inject({ method: 'POST', url: '/llm-config/restore', headers: json, payload: { version: 2, restore_api_key: true } })
   await app.inject({ method: 'PATCH', url: '/llm-config', headers: json, payload: { batch_size: 11 } })
   await app.inject({ method: 'DELETE', url: '/llm-config', headers: auth })
-  await app.inject({ method: 'POST', url: '/llm-config/restore', headers: json, payload: { version: 3 } })
+  await app.inject({ method: 'POST', url: '/llm-config/restore', headers: json, payload: { version: 3, restore_api_key: true } })
 
   const secrets = [KEY_ONE, KEY_TWO]
   const rows = await historyRows(app)
@@ -329,22 +337,22 @@ t.test('restore: the state and key of version N again, as a new version; If-Matc
   t.match(refused.json(), { status: 412 })
   t.same(await historyState(app), before)
 
-  const res = await app.inject({ method: 'POST', url: '/llm-config/restore', headers: { ...json, 'if-match': String(latest.headers.etag) }, payload: { version: target.version } })
+  const res = await app.inject({ method: 'POST', url: '/llm-config/restore', headers: { ...json, 'if-match': String(latest.headers.etag) }, payload: { version: target.version, restore_api_key: true } })
   t.equal(res.statusCode, 200)
   t.match(res.headers['content-type'], /^application\/json/)
   const restored = res.json()
   t.equal(restored.version, latest.json().version + 1, 'a new version')
   t.equal(res.headers.etag, `"${restored.version}"`)
-  t.strictSame({ ...restored, version: 0, updated_at: '' }, { ...target, version: 0, updated_at: '' }, 'the settings of version N, hint included')
+  t.strictSame({ ...restored, version: 0, updated_at: '', api_key_version: 0 }, { ...target, version: 0, updated_at: '', api_key_version: 0 }, 'the settings of version N, hint included')
   t.ok(restored.updated_at > latest.json().updated_at, 'updated_at moves forward')
   t.strictSame((await app.inject({ method: 'GET', url: '/llm-config' })).json(), restored, 'what a read shows')
   t.strictSame((await app.inject({ method: 'GET', url: '/llm-config/credentials', headers: auth })).json(), { api_key: KEY_ONE }, 'the key of version N')
   const [entry] = (await app.inject({ method: 'GET', url: '/llm-config/history?limit=1' })).json().items
   t.strictSame(entry.changes, { ...settingChanges(latest.json(), target), api_key: { changed: true } })
-  t.match(entry, { version: restored.version, action: 'restore', actor: 'admin' })
+  t.match(entry, { version: restored.version, action: 'restore', actor: 'admin', restored_from: target.version })
 
   // If-Match: * applies; restoring version 1 brings back the defaults and no key.
-  const star = await app.inject({ method: 'POST', url: '/llm-config/restore', headers: { ...json, 'if-match': '*' }, payload: { version: 1 } })
+  const star = await app.inject({ method: 'POST', url: '/llm-config/restore', headers: { ...json, 'if-match': '*' }, payload: { version: 1, restore_api_key: true } })
   t.equal(star.statusCode, 200)
   const initial = (await app.inject({ method: 'GET', url: '/llm-config/history/1' })).json().state
   t.strictSame({ ...star.json(), version: 0, updated_at: '' }, { ...initial, version: 0, updated_at: '' })
@@ -490,7 +498,10 @@ t.test('the ETag is the version, strong; If-None-Match with it → 304', async (
   }
   // A GET body sent back with PUT carries its version: accepted, ignored.
   const body = (await app.inject({ method: 'GET', url: '/llm-config' })).json()
-  const put = await app.inject({ method: 'PUT', url: '/llm-config', headers: json, payload: { ...body, version: 1 } })
+  const same = await app.inject({ method: 'PUT', url: '/llm-config', headers: json, payload: { ...body, version: 1 } })
+  t.equal(same.statusCode, 200)
+  t.equal(same.json().version, body.version, 'the same values: no change, no new version')
+  const put = await app.inject({ method: 'PUT', url: '/llm-config', headers: json, payload: { ...body, version: 1, batch_size: 77 } })
   t.equal(put.statusCode, 200)
   t.equal(put.json().version, body.version + 1)
 })
@@ -554,4 +565,29 @@ t.test('HEAD /llm-config/watch does not exist (it would hold a watcher forever):
   const res = await app.inject({ method: 'HEAD', url: '/llm-config/watch' })
   t.equal(res.statusCode, 405)
   t.equal(res.headers.allow, 'GET, OPTIONS')
+})
+
+t.test('restore keeps the current key unless restore_api_key asks for the old one: a revoked key stays revoked', async (t) => {
+  const { app } = await testApp(t)
+  const old = (await app.inject({ method: 'PATCH', url: '/llm-config', headers: json, payload: { api_key: KEY_ONE, batch_size: 30 } })).json()
+  const rotated = (await app.inject({ method: 'PATCH', url: '/llm-config', headers: json, payload: { api_key: KEY_TWO, batch_size: 40 } })).json()
+  t.equal(rotated.api_key_version, rotated.version, 'api_key_version: the version that set the key')
+
+  const res = await app.inject({ method: 'POST', url: '/llm-config/restore', headers: json, payload: { version: old.version } })
+  t.equal(res.statusCode, 200)
+  const restored = res.json()
+  t.equal(restored.batch_size, 30, 'the settings of that version')
+  t.equal(restored.api_key_hint, rotated.api_key_hint, 'the current key\'s hint')
+  t.equal(restored.api_key_version, rotated.api_key_version, 'the key did not change')
+  t.strictSame((await app.inject({ method: 'GET', url: '/llm-config/credentials', headers: auth })).json(), { api_key: KEY_TWO }, 'the current key, not the revoked one')
+  const [entry] = (await app.inject({ method: 'GET', url: '/llm-config/history?limit=1' })).json().items
+  t.strictSame(entry.changes, { batch_size: { old: 40, new: 30 } }, 'no key change recorded')
+  t.equal(entry.restored_from, old.version, 'restored_from names the version brought back')
+
+  const withKey = (await app.inject({ method: 'POST', url: '/llm-config/restore', headers: json, payload: { version: old.version, restore_api_key: true } })).json()
+  t.equal(withKey.api_key_version, withKey.version, 'restore_api_key: the old key is set again, as a new key version')
+  t.strictSame((await app.inject({ method: 'GET', url: '/llm-config/credentials', headers: auth })).json(), { api_key: KEY_ONE })
+
+  const again = await app.inject({ method: 'POST', url: '/llm-config/restore', headers: json, payload: { version: old.version, restore_api_key: true } })
+  t.equal(again.json().version, withKey.version, 'restoring the state already stored is no change: no new version')
 })

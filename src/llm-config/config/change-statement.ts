@@ -1,19 +1,18 @@
-// A change as ONE statement: lock the row, update it (version + 1), record the version in the
-// history (what changed and the whole state after) and queue the NOTIFY, returning the state
-// before and after. Run inside the change's transaction, so the caller can still check the
-// precondition and the rules on what it returns and roll everything back.
+// The statement at the heart of every change: lock the row, update it (version + 1), record
+// the version in the history (what changed and the whole state after) and queue the NOTIFY,
+// returning the state before, the state after and what changed. It runs inside the change's
+// transaction (repository.ts), which then checks the precondition, the rules and whether
+// anything changed on what it returns, and rolls everything back when one of them says no:
+// each of those is written once, in JavaScript, on the states the database produced.
 //
 // Why one statement: every change to the one row waits for the row lock, so writes per second
-// are 1 ÷ how long a change holds it. As separate statements (lock, update, history, notify,
-// commit) a change held it for five round trips to the database and the Node.js work between
-// them; in a transaction with this statement, for two (this, commit); a merge patch, whose
-// conditions the database checks itself (`guard`), runs it alone and holds the lock only
-// while the database executes and commits it.
+// are 1 ÷ how long a change holds it. As separate statements (lock, update, history, notify)
+// a change held it for four round trips and the Node.js work between them; as one, for this
+// statement and the commit.
 import { type SQL, sql } from 'drizzle-orm'
 import type { Db } from '../../db/client.js'
 import { llmConfig, llmConfigHistory, type HistoryAction } from '../../db/schema.js'
 import { NOTIFY_CHANNEL } from '../history/queries.js'
-import { REQUIRES } from './rules.js'
 import { SETTING_NAMES } from './schemas.js'
 
 export interface ChangeStatement {
@@ -21,21 +20,17 @@ export interface ChangeStatement {
   set: Record<string, unknown>
   actor: string
   action: HistoryAction
+  /** The version a restore brings back (history's restored_from). */
+  restoredFrom?: number
   /** Versions of history to keep (HISTORY_RETAIN); undefined keeps everything. */
   retain: number | undefined
-  /**
-   * For a change that runs alone, without a transaction around it (a merge patch): the
-   * conditions the database checks on the locked row before it changes anything — If-Match,
-   * the rules on the values the change would produce, and the deadline by the database's
-   * clock. When one fails nothing changes and `after` is null.
-   */
-  guard?: { versions: number[] | '*' | undefined, deadline: number }
 }
 
-/** The row before and after, as JSON (timestamps as text); `after` is null if nothing changed. */
+/** The row before and after as JSON (timestamps as text), and the history's record of what differs. */
 export interface ChangeStatementResult {
   before: Record<string, unknown>
-  after: Record<string, unknown> | null
+  after: Record<string, unknown>
+  changes: Record<string, unknown>
 }
 
 // Compared by the history's `changes`: the settings and the key (shown only as {changed: true},
@@ -50,7 +45,7 @@ const CHANGES = sql`(
   where a.key = any(${DIFFED}) and a.value is distinct from b.value
 )`
 
-/** Runs the statement; postgres.js answers with the rows, PGlite with { rows }. */
+/** Runs the statement in the given transaction; postgres.js answers with the rows, PGlite with { rows }. */
 export async function runChange (tx: Pick<Db, 'execute'>, change: ChangeStatement): Promise<ChangeStatementResult> {
   const result = await tx.execute(changeStatement(change)) as unknown
   const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as ChangeStatementResult[]
@@ -58,22 +53,7 @@ export async function runChange (tx: Pick<Db, 'execute'>, change: ChangeStatemen
   return rows[0] as ChangeStatementResult
 }
 
-/** A setting's value after the change: the one it sets (typed as the column), or the stored one. */
-function valueAfter (set: Record<string, unknown>, name: string): SQL {
-  const column = llmConfig[name as keyof typeof llmConfig.$inferSelect]
-  return name in set ? sql`cast(${set[name]} as ${sql.raw(column.getSQLType())})` : sql`previous.${sql.identifier(name)}`
-}
-
-function guardCondition (set: Record<string, unknown>, { versions, deadline }: NonNullable<ChangeStatement['guard']>): SQL {
-  const conditions = REQUIRES.map(({ field, needs }) => sql`(${valueAfter(set, field)} is null or ${valueAfter(set, needs)} is not null)`)
-  if (versions !== undefined && versions !== '*') {
-    conditions.push(versions.length === 0 ? sql`false` : sql`previous.version in (${sql.join(versions.map((version) => sql`${version}`), sql`, `)})`)
-  }
-  conditions.push(sql`clock_timestamp() < ${new Date(deadline).toISOString()}::timestamptz`)
-  return sql` and ${sql.join(conditions, sql` and `)}`
-}
-
-function changeStatement ({ set, actor, action, retain, guard }: ChangeStatement): SQL {
+function changeStatement ({ set, actor, action, restoredFrom, retain }: ChangeStatement): SQL {
   const assignments = Object.entries(set).map(([name, value]) => sql`${sql.identifier(name)} = ${value}, `)
   // Keeping fewer versions: drop the ones the new version pushes out (the new one is kept).
   const pruned = retain === undefined
@@ -86,17 +66,20 @@ function changeStatement ({ set, actor, action, retain, guard }: ChangeStatement
         version = target.version + 1,
         -- Strictly forward, even for two writes within one millisecond or a clock step back.
         updated_at = greatest(now(), target.updated_at + interval '1 millisecond')
-      from previous where target.id = previous.id${guard === undefined ? sql`` : guardCondition(set, guard)}
+      from previous where target.id = previous.id
       returning target.*
     ),
+    diff as (select ${CHANGES} as changes from updated, previous),
     recorded as (
-      insert into ${llmConfigHistory} (version, actor, action, changes, snapshot)
-      select updated.version, ${actor}, ${action}, ${CHANGES}, to_jsonb(updated) from updated, previous
+      insert into ${llmConfigHistory} (version, actor, action, changes, snapshot, restored_from)
+      select updated.version, ${actor}, ${action}, diff.changes, to_jsonb(updated), ${restoredFrom ?? null}::bigint from updated, diff
       on conflict do nothing
     ),
     ${pruned}
-    -- Delivered to the replicas only when the transaction commits.
+    -- Delivered to the replicas only when the transaction commits (and never for a change that
+    -- is rolled back because it changed nothing).
     notified as (select pg_notify(${NOTIFY_CHANNEL}, updated.version::text) from updated)
-    select to_jsonb(previous) as before, (select to_jsonb(updated) from updated) as after, (select count(*) from notified) as notified
+    select to_jsonb(previous) as before, (select to_jsonb(updated) from updated) as after,
+      (select changes from diff) as changes, (select count(*) from notified) as notified
     from previous`
 }

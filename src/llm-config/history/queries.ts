@@ -3,9 +3,10 @@
 // commit); here, reading it, and the row of a version that predates the history.
 import { and, desc, eq, lt, lte, sql } from 'drizzle-orm'
 import type { Db } from '../../db/client.js'
-import { llmConfigHistory, type HistoryAction, type LlmConfigHistoryRow, type LlmConfigRow } from '../../db/schema.js'
+import { llmConfigHistory, type LlmConfigHistoryRow, type LlmConfigRow } from '../../db/schema.js'
 import { toPublic } from '../config/representation.js'
 import { SETTING_NAMES, type LlmConfig } from '../config/schemas.js'
+import type { HistoryEntry } from './schemas.js'
 
 export const NOTIFY_CHANNEL = 'llm_config'
 
@@ -20,6 +21,7 @@ function snapshotOf (row: LlmConfigRow): Record<string, unknown> {
 export function rowOf (snapshot: Record<string, unknown>): LlmConfigRow {
   return {
     ...(snapshot as unknown as LlmConfigRow),
+    api_key_version: (snapshot.api_key_version ?? null) as number | null, // snapshots older than 0003 lack it
     created_at: new Date(String(snapshot.created_at)),
     updated_at: new Date(String(snapshot.updated_at))
   }
@@ -37,20 +39,13 @@ export async function recordBaseline (db: Db, row: LlmConfigRow): Promise<void> 
   }).onConflictDoNothing()
 }
 
-export interface HistoryEntry {
-  version: number
-  changed_at: string
-  actor: string
-  action: HistoryAction
-  changes: Changes
-}
-
 const entryOf = (row: LlmConfigHistoryRow): HistoryEntry => ({
   version: row.version,
   changed_at: row.changed_at.toISOString(),
   actor: row.actor,
   action: row.action,
-  changes: row.changes as Changes
+  changes: row.changes as Changes,
+  restored_from: row.restored_from ?? null
 })
 
 export function createHistory (db: Db) {
@@ -80,5 +75,3 @@ export function createHistory (db: Db) {
     }
   }
 }
-
-export type History = ReturnType<typeof createHistory>

@@ -18,8 +18,9 @@ const historyExamples = [{
     backup_provider: { old: null, new: 'ollama' },
     backup_model: { old: null, new: 'llama3' },
     batch_size: { old: 5, new: 20 }
-  }
-}, { version: 6, changed_at: '2025-03-02T13:58:40.000Z', actor: 'admin', action: 'update', changes: { api_key: { changed: true } } }]
+  },
+  restored_from: null
+}, { version: 6, changed_at: '2025-03-02T13:58:40.000Z', actor: 'admin', action: 'update', changes: { api_key: { changed: true } }, restored_from: null }]
 
 const Change = Type.Union([
   Type.Object({ old: Type.Unknown(), new: Type.Unknown() }, { additionalProperties: false }),
@@ -31,7 +32,8 @@ export const HistoryEntry = Type.Object({
   changed_at: Type.String({ format: 'date-time' }),
   actor: Type.String({ description: 'The token\'s name, or anonymous / system' }),
   action: Type.Enum(HISTORY_ACTIONS),
-  changes: Type.Record(Type.String(), Change, { description: 'Changed fields with their old and new values; api_key only as {"changed": true}' })
+  changes: Type.Record(Type.String(), Change, { description: 'Changed fields with their old and new values; api_key only as {"changed": true}' }),
+  restored_from: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], { description: 'For a restore, the version it brought back; else null' })
 }, { $id: 'HistoryEntry', additionalProperties: false, description: 'The record of one change', examples: [historyExamples[0]] })
 export type HistoryEntry = Static<typeof HistoryEntry>
 
@@ -56,5 +58,8 @@ export const HistoryVersion = Type.Object({
 })
 
 export const RestoreRequest = Type.Object({
-  version: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'The version whose state becomes the configuration again (a new version)' })
+  version: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'The version whose state becomes the configuration again (a new version)' }),
+  restore_api_key: Type.Optional(Type.Boolean({
+    description: 'Bring back that version\'s API key too. By default the current key stays: the old one may have been revoked since'
+  }))
 }, { $id: 'RestoreRequest', additionalProperties: false, description: 'Which version to restore', examples: [{ version: 6 }] })
