@@ -150,6 +150,7 @@ export function useEditor (token: string | null, enabled: boolean): Editor {
       setKeyState(null) // the typed key leaves memory with the pending change
       setShowConflicts(false)
       setErrors({})
+      setArrived(null) // its news is part of what was just saved
       const latest = current.current
       // Versions newer than ours may already have come through the stream: keep the newest.
       update(latest && latest.latest.version > saved.version ? { ...latest, changes: {} } : startDraft(saved))

@@ -27,11 +27,11 @@ export async function historyFlow (t: Test, page: Page, requests: Request[], ser
   const diff = history.locator('table.diff')
   await diff.waitFor()
   t.match(await diff.innerText(), /Batch size\s+batch_size\s+5\s+20/, 'old → new, field by field')
-  await history.getByRole('button', { name: 'Restore' }).click()
+  await history.getByRole('button', { name: 'Restore', exact: true }).click()
   const dialog = page.getByRole('dialog')
   await dialog.waitFor()
   t.match(await dialog.innerText(), new RegExp(`Restore version ${target.version}\\?`), 'a confirmation first')
-  await dialog.getByRole('button', { name: 'Restore' }).click()
+  await dialog.getByRole('button', { name: 'Restore', exact: true }).click()
   await page.getByText(`Version ${target.version} restored as version ${now.version + 1}.`).waitFor()
   const restore = requests.filter((r) => r.url().endsWith('/llm-config/restore')).at(-1)!
   t.equal(restore.headers()['if-match'], `"${now.version}"`, 'restored with If-Match')

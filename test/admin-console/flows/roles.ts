@@ -11,7 +11,7 @@ async function readOnly (t: Test, page: Page, who: string) {
   t.equal(await page.locator('[name=batch_size]').isDisabled(), true, `${who}: the inputs are disabled`)
   t.equal(await page.getByRole('button', { name: 'Replace key' }).count(), 0, `${who}: no key buttons`)
   await page.locator('button.version').first().click()
-  t.equal(await page.getByRole('button', { name: 'Restore' }).isDisabled(), true, `${who}: Restore is disabled`)
+  t.equal(await page.getByRole('button', { name: 'Restore', exact: true }).isDisabled(), true, `${who}: Restore is disabled`)
   t.match(await page.locator('.read-only').innerText(), /Read-only/, `${who}: the page says it is read-only`)
 }
 

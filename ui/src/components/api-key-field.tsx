@@ -1,6 +1,7 @@
 // The API key is never shown, nor sent back: the field says whether one is stored and its
 // hint (…WXYZ), and offers Replace (a password input, kept in memory only until saved) and
 // Clear. After a save the pending key is dropped from state, so the input and its value leave the DOM.
+import { useEffect, useRef } from 'preact/hooks'
 import type { KeyAction } from '../use-editor.js'
 
 interface Props {
@@ -14,6 +15,10 @@ interface Props {
 }
 
 export function ApiKeyField ({ set, hint, action, error, help, readOnly, onAction }: Props) {
+  const input = useRef<HTMLInputElement>(null)
+  const replacing = action?.kind === 'replace'
+  // Replace key opens the input: the keyboard follows it there.
+  useEffect(() => { if (replacing) input.current?.focus() }, [replacing])
   const stored = set ? `A key is stored (${hint ?? '…'})` : 'No key is stored'
   return (
     <div class={`field${action ? ' changed' : ''}${error ? ' invalid' : ''}`}>

@@ -51,7 +51,7 @@ export function HistorySection ({ token, editor, canEdit }: { token: string | nu
             >
               <span class='v'>v{item.version}</span>
               <span class='meta'>{new Date(item.changed_at).toLocaleString()} · {item.actor} · {item.action}</span>
-              <span class='fields'>{Object.keys(item.changes).map(labelOf).join(', ') || 'no changes'}</span>
+              <span class='fields'>{item.action === 'create' ? 'the first version' : Object.keys(item.changes).map(labelOf).join(', ') || 'no changes'}</span>
             </button>
             {open === item.version && (
               <VersionDetails entry={item} token={token} editor={editor} canEdit={canEdit} current={item.version === latest} />
