@@ -1,6 +1,9 @@
 // Ready and live against the real service; a change reaches the client within the spec's
 // bound (1 s) with the right `changed` fields; the task plans follow the table of issue 12.
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import { within } from '../../../test/support/server-process.js'
 import { LlmConfigClient } from '../src/index.js'
 import { patch, service } from './support/service.js'
 import { nextChange } from './support/wait.js'
@@ -81,4 +84,15 @@ t.test('task plans follow the configuration', async (t) => {
   t.same(client.task('enricher').fallback, { provider: 'ollama', model: 'gpt-4o' })
   t.equal(client.task('analytics').min_confidence, null)
   t.throws(() => client.task('summarizer'), /unknown task "summarizer": the tasks are tagger, enricher, analytics, responder/)
+})
+
+t.test('close() ends the stream and every timer: the process exits on its own', async (t) => {
+  const loader = import.meta.resolve('@tapjs/typescript/import') // tap's own TypeScript loader
+  const child = spawn(process.execPath, ['--import', loader, fileURLToPath(new URL('fixtures/exit-after-close.ts', import.meta.url)), url], { stdio: ['ignore', 'pipe', 'inherit'] })
+  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
+  let output = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { output += chunk })
+  const code = await within(60_000, 'the worker to exit after close()', new Promise((resolve) => child.once('exit', resolve)))
+  t.equal(code, 0)
+  t.match(output, /closed at version \d+/)
 })

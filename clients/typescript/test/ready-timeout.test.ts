@@ -13,11 +13,9 @@ const fast = { backoffBaseMs: 50, backoffCapMs: 100, cacheGraceMs: 50 }
 t.test('no service, no cache file: ready() times out clearly', async (t) => {
   const client = new LlmConfigClient({ url, ...fast })
   t.teardown(() => client.close())
-  const started = performance.now()
   const error = await client.ready({ timeoutMs: 400 }).then(() => undefined, (error: unknown) => error)
   t.type(error, LlmConfigTimeoutError)
   t.match((error as Error).message, new RegExp(`no configuration within 400 ms from ${url} \\(.*unreachable.*\\); no cacheFile is configured`))
-  t.ok(performance.now() - started < 2000)
   t.equal(client.status, 'initializing')
 })
 
