@@ -19,6 +19,7 @@ import health from './plugins/app/health.js'
 import jsonBody from './plugins/app/json-body.js'
 import methods from './plugins/app/methods.js'
 import securityHeaders from './plugins/app/security-headers.js'
+import whoami from './plugins/app/whoami.js'
 import { validatorFactory } from './plugins/app/validation.js'
 import cors from './plugins/external/cors.js'
 import metrics from './plugins/external/metrics.js'
@@ -99,6 +100,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}) {
   await app.register(auth, { tokens: config.tokens, authFailuresPerMinute: config.rateLimits.authFailuresPerMinute, dataDir: config.dataDir })
   await app.register(underPressure, config.pressure)
   await app.register(health)
+  await app.register(whoami)
   await app.register(llmConfig, { config })
   if (config.adminUiEnabled) await app.register(adminConsole, { root: builtFiles() })
   return app

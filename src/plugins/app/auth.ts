@@ -30,7 +30,7 @@ declare module 'fastify' {
   }
 }
 
-const RIGHTS: Record<Role, ReadonlySet<Access>> = {
+export const RIGHTS: Record<Role, ReadonlySet<Access>> = {
   admin: new Set(['read', 'write', 'reveal']),
   reader: new Set(['read']),
   consumer: new Set(['read', 'reveal'])
