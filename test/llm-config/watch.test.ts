@@ -45,7 +45,6 @@ t.test('one event per new version, in order, whatever made it', async (t) => {
   const written = [
     await patch(app, { batch_size: 21 }),
     (await app.inject({ method: 'PUT', url: '/llm-config', headers: json, payload: { provider: 'openai', api_key: 'sk-0123456789abcdef' } })).json(),
-    await patch(app, {}),
     (await app.inject({ method: 'POST', url: '/llm-config/restore', headers: json, payload: { version: 2 } })).json(),
     (await app.inject({ method: 'DELETE', url: '/llm-config', headers: auth })).json()
   ]
@@ -54,11 +53,11 @@ t.test('one event per new version, in order, whatever made it', async (t) => {
   // Concurrent writes: still every version once, in increasing order.
   const concurrent = await Promise.all(Array.from({ length: 10 }, (_, i) => patch(app, { concurrent_tasks: 10 + i })))
   const events = await stream.configs(10)
-  t.same(events.map((config) => config.version), Array.from({ length: 10 }, (_, i) => 7 + i), 'consecutive versions')
+  t.same(events.map((config) => config.version), Array.from({ length: 10 }, (_, i) => 6 + i), 'consecutive versions')
   t.strictSame([...events].sort((a, b) => a.version - b.version), [...concurrent].sort((a, b) => a.version - b.version), 'each as written')
-  await patch(app, { enabled: true })
+  await patch(app, { batch_size: 77 })
   const [last] = await stream.configs(1)
-  t.equal(last?.version, 17)
+  t.equal(last?.version, 16)
   t.strictSame(stream.unread(), [], 'nothing more')
 })
 
@@ -104,6 +103,31 @@ t.test('Last-Event-ID: a reconnect resumes after it, replaying what was missed, 
   const garbage = await watch(t, app, { 'last-event-id': 'not-a-version' })
   const [start] = await garbage.configs(1)
   t.strictSame(start, await read(app))
+})
+
+t.test('a watcher ahead of the history (Last-Event-ID above the current version, as after a restore from backup) gets the current state at once', async (t) => {
+  const { app } = await testApp(t)
+  const state = await patch(app, { batch_size: 14 })
+  const ahead = await watch(t, app, { 'last-event-id': '99' })
+  t.equal(ahead.status, 200)
+  t.strictSame(await ahead.configs(1), [state], 'the current state, without waiting for version 100')
+  const next = await patch(app, { batch_size: 15 })
+  t.strictSame(await ahead.configs(1), [next], 'then every new version')
+  t.strictSame(ahead.unread(), [])
+})
+
+t.test('events list the fields as GET /llm-config does: the same serialisation, byte for byte', async (t) => {
+  const { app } = await testApp(t)
+  await patch(app, { batch_size: 16, api_key: 'sk-order-0123456789ABCD', backup_provider: 'ollama', backup_model: 'llama3' })
+  const stream = await watch(t, app)
+  const first = await stream.next()
+  const get = await app.inject({ method: 'GET', url: '/llm-config' })
+  t.same(Object.keys(JSON.parse(first.data)), Object.keys(get.json()), 'the same order of fields')
+  t.equal(first.data, get.body, 'the same bytes')
+  const written = await patch(app, { batch_size: 17 })
+  const live = await stream.next()
+  t.same(Object.keys(JSON.parse(live.data)), Object.keys(written), 'a live event too')
+  t.equal(live.data, (await app.inject({ method: 'GET', url: '/llm-config' })).body)
 })
 
 t.test('heartbeat comments every WATCH_HEARTBEAT_MS keep the stream alive', async (t) => {

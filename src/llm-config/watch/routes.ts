@@ -14,6 +14,8 @@ import { CONFIG_EXAMPLE } from '../config/schemas.js'
 import { PROBLEM_EXAMPLES as examples, problemResponse as problem } from '../../http/problems.js'
 import type { LlmConfig } from '../config/schemas.js'
 
+const CONFIG_SCHEMA = { $ref: 'LlmConfig#' }
+
 const watch: FastifyPluginAsyncTypebox = async (app) => {
   const watchers = new Set<ServerResponse>()
   const { max, heartbeatMs } = app.config.watch
@@ -65,6 +67,8 @@ const watch: FastifyPluginAsyncTypebox = async (app) => {
     }
     const resumeAfter = /^\d{1,15}$/.test(request.headers['last-event-id'] ?? '') ? Number(request.headers['last-event-id']) : undefined
 
+    // Events are serialised by the LlmConfig schema, as GET /llm-config is: the same fields in the same order.
+    const serialize = reply.compileSerializationSchema(CONFIG_SCHEMA) as (config: LlmConfig) => string
     const stream = reply.raw
     reply.hijack()
     stream.writeHead(200, {
@@ -81,7 +85,7 @@ const watch: FastifyPluginAsyncTypebox = async (app) => {
     let last = 0 // the last version sent
     const send = (config: LlmConfig) => {
       if (config.version <= last) return
-      stream.write(`id: ${config.version}\nevent: config\ndata: ${JSON.stringify(config)}\n\n`)
+      stream.write(`id: ${config.version}\nevent: config\ndata: ${serialize(config)}\n\n`)
       last = config.version
     }
     // Versions are delivered one at a time, in order: a gap is filled from the history first.
@@ -113,10 +117,17 @@ const watch: FastifyPluginAsyncTypebox = async (app) => {
     })
 
     enqueue(async () => {
-      const current = app.live.trusted ?? await app.llmConfig.read()
+      let current = app.live.trusted ?? await app.llmConfig.read()
+      // Ahead of this replica's copy: another replica may have written a version whose NOTIFY
+      // has not arrived yet. The database says whether that version exists.
+      if (resumeAfter !== undefined && resumeAfter > current.config.version) {
+        current = await app.llmConfig.read()
+      }
       app.live.accept(current)
-      if (resumeAfter === undefined) return send(current.config)
-      last = resumeAfter // a watcher ahead of this replica waits for newer versions
+      // Ahead of the database too: a version the history does not have (a database restored
+      // from a backup) would be waited for for ever. The watcher gets the current state at once.
+      if (resumeAfter === undefined || resumeAfter > current.config.version) return send(current.config)
+      last = resumeAfter
       await deliver(current)
     })
   })
