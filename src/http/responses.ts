@@ -4,6 +4,26 @@ import { PROBLEM_EXAMPLES as examples, problemResponse as problem } from './prob
 
 type Access = 'read' | 'write' | 'reveal'
 
+/** The parts of a request that a route schema validates, as Fastify names them (error.validationContext). */
+export type RequestPart = 'body' | 'querystring' | 'params' | 'headers'
+
+const PART_DETAILS: Record<RequestPart, string> = {
+  body: 'The request body does not match its schema.',
+  querystring: 'The query string does not match its schema.',
+  params: 'The path parameters do not match their schema.',
+  headers: 'The request headers do not match their schema.'
+}
+
+/** The detail of a 400 for a part of the request that fails its schema (plugins/app/errors.ts). */
+export function validationDetail (part: string | undefined): string {
+  return PART_DETAILS[(part ?? 'body') as RequestPart] ?? PART_DETAILS.body
+}
+
+/** A 400's example for a query string or path parameter that fails its schema, as the error handler words it. */
+export function invalidPart (part: RequestPart, field: string, detail: string) {
+  return { ...examples.invalidBody, detail: validationDetail(part), errors: [{ pointer: `#/${field}`, field, detail }] }
+}
+
 /** 401, 403 and 429: the answers of the auth hook (plugins/app/auth.ts) and of the write budget. */
 export function accessResponses (access: Access) {
   return {

@@ -154,6 +154,22 @@ t.test('media types are compared case-insensitively and without parameters (RFC 
   t.equal(restore.headers.accept, 'application/json')
 })
 
+t.test('a 400 names the part of the request that fails its schema, in plain words', async (t) => {
+  const { app } = await testApp(t)
+  const cases: Array<[string, string, string]> = [
+    ['/llm-config/history/abc', 'The path parameters do not match their schema.', '#/version'],
+    ['/llm-config/history?limit=0', 'The query string does not match its schema.', '#/limit'],
+    ['/llm-config?consistent=maybe', 'The query string does not match its schema.', '#/consistent']
+  ]
+  for (const [url, detail, pointer] of cases) {
+    const res = await app.inject({ method: 'GET', url })
+    t.equal(res.statusCode, 400, url)
+    t.match(res.json(), { type: 'urn:llm-config:problem:validation-error', detail, errors: [{ pointer }] })
+  }
+  const body = await app.inject({ method: 'PATCH', url: '/llm-config', headers: json, payload: { batch_size: 0 } })
+  t.equal(body.json().detail, 'The request body does not match its schema.')
+})
+
 t.test('property: no body makes a 5xx, and a rejected write changes nothing', async (t) => {
   const { app } = await testApp(t)
   const field = fc.constantFrom('provider', 'api_key', 'api_url', 'model_tagger', 'backup_provider', 'backup_model',

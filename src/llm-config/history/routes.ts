@@ -6,6 +6,7 @@ import { sendProblem } from '../../http/problems.js'
 import { HistoryPage, HistoryVersion, RestoreRequest } from './schemas.js'
 import { LlmConfig } from '../config/schemas.js'
 import { PROBLEM_EXAMPLES as examples, problemResponse as problem } from '../../http/problems.js'
+import { invalidPart } from '../../http/responses.js'
 import { ref } from '../../http/schema.js'
 import { sendWriteResult } from '../config/write-result.js'
 
@@ -18,13 +19,6 @@ const readResponses = {
   500: problem('Unexpected error', examples.internal),
   503: problem('The database did not answer in time; see Retry-After', examples.databaseUnavailable)
 }
-
-/** A validation error of the query string or the path, as plugins/errors.ts words it. */
-const invalidPart = (part: 'querystring' | 'params', field: string, detail: string) => ({
-  ...examples.invalidBody,
-  detail: `The request ${part} does not match its schema.`,
-  errors: [{ pointer: `#/${field}`, field, detail }]
-})
 
 const historyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const history = app.llmConfig.history

@@ -6,6 +6,7 @@ import type { FastifyError, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { DatabaseUnavailableError } from '../../db/deadline.js'
 import { unsupportedMediaType } from '../../http/media-types.js'
+import { validationDetail } from '../../http/responses.js'
 import { PROBLEM_TYPES, ProblemError, sendProblem, type Problem } from '../../http/problems.js'
 import { loggableError } from '../../logging.js'
 import type { Formats } from './validation.js'
@@ -51,7 +52,7 @@ export default fp(async function errors (app: FastifyInstance, { formats }: { fo
         status: 400,
         type: PROBLEM_TYPES.validation,
         title: 'Invalid request',
-        detail: `The request ${error.validationContext ?? 'body'} does not match its schema.`,
+        detail: validationDetail(error.validationContext),
         errors: fieldErrors(error.validation, formats)
       })
     }
