@@ -1,17 +1,17 @@
 // POST /llm-config/verify against fake providers on loopback (test/support/fake-providers.ts):
 // every API family, every error class, the SSRF guard, where the key goes (only to its own
 // provider, never to the backup's, never into the report or the log), and that nothing is stored.
-import t from 'tap'
+import t, { type Test as Tap } from 'tap'
 import type { App } from '../../src/app.js'
 import { PROVIDERS, type ProviderName } from '../../src/db/providers.js'
 import type { LlmConfig } from '../../src/llm-config/config/schemas.js'
 import { isPrivateAddress } from '../../src/llm-config/verify/private-addresses.js'
 import { classifyError } from '../../src/llm-config/verify/probe-failure.js'
 import { verifyConfiguration } from '../../src/llm-config/verify/report.js'
-import { ERROR_CLASSES } from '../../src/llm-config/verify/schemas.js'
+import { ERROR_CLASSES, KEY_WITHHELD } from '../../src/llm-config/verify/schemas.js'
 import { DEFAULT_BASES } from '../../src/llm-config/verify/adapters.js'
 import { auth, testApp } from '../helper.js'
-import { FAMILIES, closedPort, receivedHeaderValues, startFake, type Family, type FakeProvider } from '../support/fake-providers.js'
+import { FAMILIES, closedPort, receivedHeaderValues, receivedKeyHeaders, startFake, type Family, type FakeProvider } from '../support/fake-providers.js'
 import { defaultApiSettings } from '../support/defaults.js'
 import { headersOf, roleEnv, type Caller } from '../support/roles.js'
 import { storedState } from './state.js'
@@ -144,7 +144,7 @@ t.test('a wrong or missing key: auth_failed, and the provider\'s refusal (quotin
     t.same(leaks(wrong.body), [], `${provider}: the refused key is not in the report`)
 
     const missing = (await verify(app, pointedAt(provider, fake, null))).json()
-    t.match(missing.targets[0], { error: 'auth_failed', key_sent: false, detail: /no API key is stored or given/ }, `${provider}: no key`)
+    t.match(missing.targets[0], { error: 'auth_failed', key_sent: false, key_withheld: 'no_key', detail: /no API key is stored or given/ }, `${provider}: no key`)
   }
   t.same(leaks(logs()), [], 'no key in the log')
 })
@@ -288,8 +288,8 @@ t.test('a backup provider that needs a key: probed without it, reported as such 
   const config = (backup: ProviderName): LlmConfig => ({ ...CONFIG, provider: 'openai_compatible', api_url: primary.url, model_tagger: 'gpt-4o', backup_provider: backup, backup_model: 'x' })
 
   for (const [provider, fake, status] of [['anthropic', anthropic, 401], ['google', google, 403]] as const) {
-    const report = await verifyConfiguration(config(provider), KEY, { timeoutMs: 1000, allowPrivate: true, defaultBases })
-    t.match(report.targets[1], { role: 'backup', provider, key_sent: false, status, error: 'auth_failed', detail: /probed without the API key/ }, provider)
+    const report = await verifyConfiguration(config(provider), { source: 'request', value: KEY }, { timeoutMs: 1000, allowPrivate: true, defaultBases })
+    t.match(report.targets[1], { role: 'backup', provider, key_sent: false, key_withheld: 'other_provider', status, error: 'auth_failed', detail: /probed without the API key/ }, provider)
     t.equal(fake.received.length, 1)
     t.same(leaks(receivedHeaderValues(fake)), [], `the key never reached ${provider}`)
   }
@@ -325,6 +325,110 @@ t.test('unsaved values are verified and nothing is stored: a body\'s key is used
   t.same(leaks(`${withKey.body}${JSON.stringify(storedKey)}${JSON.stringify(noKey)}`), [])
   t.same(leaks(logs()), [], 'no key in the log')
 })
+
+t.test('where the key goes, and key_sent from what happened (one app for both)', async (t) => {
+  const { app, logs } = await testApp(t, { captureLogs: true, env: ENV })
+
+  t.test('the stored key goes only to the stored configuration\'s host: a body naming another host gets no key', async (t) => {
+    await storedKeyOnlyToItsHost(t, app, logs)
+  })
+  t.test('key_sent only when a request carrying the key left: not when DNS, the SSRF guard, the connection or TLS stopped it', async (t) => {
+    await keySentFromWhatHappened(t, app)
+  })
+})
+
+async function storedKeyOnlyToItsHost (t: Tap, app: App, logs: () => string) {
+  const own = await startFake(t, 'openai', { key: STORED_KEY })
+  const other = await startFake(t, 'openai', { key: KEY }) // same address, another port: another origin
+  t.equal((await app.inject({ method: 'PATCH', url: '/llm-config', headers: auth, payload: pointedAt('openai_compatible', own, STORED_KEY) })).statusCode, 200)
+
+  // The issue's request: another host in the body, no api_key.
+  const elsewhere = await verify(app, { provider: 'openai_compatible', api_url: other.url })
+  t.equal(elsewhere.statusCode, 200)
+  t.equal(other.received.length, 1, 'the other host was probed')
+  t.same(receivedKeyHeaders(other), [], 'without any key header')
+  t.same(leaks(receivedHeaderValues(other)), [], 'the stored key never reached it')
+  t.match(elsewhere.json().targets[0], {
+    url: `${other.url}/models`,
+    key_sent: false,
+    key_withheld: 'other_host',
+    error: 'auth_failed',
+    detail: new RegExp(`probed without the stored API key: it goes only to the stored configuration's host \\(http://127\\.0\\.0\\.1:${own.port}\\)`)
+  })
+
+  // The same provider as backup is probed at the same (other) host: no key either.
+  const asBackup = (await verify(app, { api_url: other.url, backup_provider: 'openai_compatible', backup_model: 'gpt-4o' })).json()
+  t.match(asBackup.targets, [{ role: 'primary', key_sent: false, key_withheld: 'other_host' }, { role: 'backup', key_sent: false, key_withheld: 'other_host' }])
+  t.same(receivedKeyHeaders(other), [], 'still no key header at the other host')
+
+  // Another scheme on the same host and port is another origin too.
+  const https = (await verify(app, { api_url: own.url.replace('http:', 'https:') })).json()
+  t.match(https.targets[0], { key_sent: false, key_withheld: 'other_host' })
+
+  // A key given in the body goes where the body says.
+  const given = (await verify(app, { api_url: other.url, api_key: KEY })).json()
+  t.match(given.targets[0], { key_sent: true, key_withheld: null, error: null })
+  t.equal(other.received.at(-1)?.headers.authorization, `Bearer ${KEY}`)
+
+  // The stored host (api_url unchanged, or another path at its origin): the stored key.
+  const before = own.received.length
+  const unchanged = (await verify(app, { model_tagger: 'gpt-4o' })).json()
+  t.match(unchanged.targets[0], { key_sent: true, key_withheld: null, error: null })
+  const samePlace = (await verify(app, { api_url: `${own.url}/` })).json()
+  t.match(samePlace.targets[0], { key_sent: true, key_withheld: null, error: null }, 'another path at the stored origin')
+  t.equal(own.received.length, before + 2)
+  t.ok(own.received.slice(before).every((request) => request.headers.authorization === `Bearer ${STORED_KEY}`), 'the stored key went to its own host')
+
+  t.same(leaks(`${elsewhere.body}${JSON.stringify([asBackup, https, given, unchanged, samePlace])}`), [], 'no key in any report')
+  t.same(leaks(logs()), [], 'no key in the log')
+}
+
+t.test('the stored key of a configuration without api_url goes only to its provider\'s default host (default bases injected)', async (t) => {
+  const anthropic = await startFake(t, 'anthropic', { key: STORED_KEY })
+  const proxy = await startFake(t, 'anthropic', { key: STORED_KEY })
+  const defaultBases = { ...DEFAULT_BASES, anthropic: anthropic.url }
+  const stored = { provider: 'anthropic', api_url: null } as const
+  const key = { source: 'stored', value: STORED_KEY, of: stored } as const
+  const config = (apiUrl: string | null): LlmConfig => ({ ...CONFIG, ...NO_BACKUP, provider: 'anthropic', api_url: apiUrl, model_tagger: 'claude-3-5-haiku-20241022' })
+  const options = { timeoutMs: 1000, allowPrivate: true, defaultBases }
+
+  const atDefault = await verifyConfiguration(config(null), key, options)
+  t.match(atDefault.targets[0], { key_sent: true, key_withheld: null, error: null }, 'the default host: the stored key')
+  t.equal(anthropic.received[0]?.headers['x-api-key'], STORED_KEY)
+
+  const atProxy = await verifyConfiguration(config(proxy.url), key, options)
+  t.match(atProxy.targets[0], { key_sent: false, key_withheld: 'other_host', error: 'auth_failed' }, 'an api_url elsewhere: no key')
+  t.same(receivedKeyHeaders(proxy), [])
+
+  // Another provider at its own default host is another host for the stored key.
+  const google = await startFake(t, 'google', { key: STORED_KEY })
+  const asGoogle = await verifyConfiguration({ ...config(null), provider: 'google', model_tagger: 'gemini-1.5-flash' }, key, { ...options, defaultBases: { ...defaultBases, google: google.url } })
+  t.match(asGoogle.targets[0], { provider: 'google', key_sent: false, key_withheld: 'other_host' })
+  t.same(receivedKeyHeaders(google), [])
+})
+
+async function keySentFromWhatHappened (t: Tap, app: App) {
+  const fake = await startFake(t, 'openai', { key: KEY })
+  const target = async (settings: Record<string, unknown>) => (await verify(app, { ...pointedAt('openai_compatible', fake), ...settings })).json().targets[0]
+
+  const unresolvable = await target({ api_url: 'http://nonexistent.invalid/v1' })
+  t.match(unresolvable, { key_sent: false, key_withheld: null, reachable: false }, 'a name that does not resolve')
+  t.ok(['unreachable', 'timeout'].includes(unresolvable.error), `an unresolvable name: ${unresolvable.detail}`)
+
+  const refused = await target({ provider: 'openai' }) // a public provider at loopback
+  t.match(refused, { key_sent: false, key_withheld: null, error: 'unreachable', detail: /private or loopback address, refused/ }, 'refused by the SSRF guard')
+
+  const closed = await target({ api_url: `http://127.0.0.1:${await closedPort()}/v1` })
+  t.match(closed, { key_sent: false, error: 'unreachable', detail: /ECONNREFUSED/ }, 'a refused connection')
+
+  const handshake = await target({ api_url: `https://127.0.0.1:${fake.port}/v1` })
+  t.match(handshake, { key_sent: false, error: 'tls' }, 'a failed TLS handshake: the headers never left')
+  t.equal(fake.received.length, 0, 'the fake received no request at all')
+
+  fake.behaviour = 'slow'
+  t.match(await target({}), { key_sent: true, error: 'timeout' }, 'a request that left and got no answer in time did carry the key')
+  t.equal(fake.received.at(-1)?.headers.authorization, `Bearer ${KEY}`)
+}
 
 t.test('invalid bodies: 422 for a rule, 400 for the schema, 415 for other content; nothing is probed', async (t) => {
   const fake = await startFake(t, 'openai', { key: KEY })
@@ -387,11 +491,15 @@ t.test('the OpenAPI document describes the route and its report', async (t) => {
   const op = doc.paths['/llm-config/verify'].post
   t.match(op, { operationId: 'verifyLlmConfig', tags: ['llm-config'], security: [{ bearerAuth: [] }] })
   t.ok(op.summary)
-  t.same(Object.keys(op.responses).sort(), ['200', '400', '401', '403', '415', '422', '429', '500', '503'])
+  t.same(Object.keys(op.responses).sort(), ['200', '400', '401', '403', '413', '415', '422', '429', '500', '503'])
+  t.match(op.responses['429'].description, /VERIFY_RATE_LIMIT/, 'the route\'s own 429')
+  t.match(op.responses['500'].description, /cannot be decrypted/, 'the route\'s own 500')
   t.equal(op.responses['200'].content['application/json'].schema.$ref, '#/components/schemas/VerifyReport')
   t.equal(op.responses['422'].content['application/problem+json'].schema.$ref, '#/components/schemas/Problem')
   for (const name of ['VerifyReport', 'VerifyTarget', 'VerifyModel']) t.ok(doc.components.schemas[name], `${name} is a component`)
   t.same(doc.components.schemas.VerifyTarget.properties.error.anyOf[0].enum, [...ERROR_CLASSES])
+  t.same(doc.components.schemas.VerifyTarget.properties.key_withheld.anyOf[0].enum, [...KEY_WITHHELD])
+  t.ok(doc.components.schemas.VerifyTarget.required.includes('key_withheld'))
 })
 
 /** A whole stored configuration (the column defaults), for calling verifyConfiguration directly. */

@@ -274,3 +274,11 @@ export async function closedPort (): Promise<number> {
 export function receivedHeaderValues (fake: FakeProvider): string {
   return JSON.stringify(fake.received.map((request) => request.headers))
 }
+
+/** The headers that carry a key in any family (Authorization, x-api-key, api-key, x-goog-api-key). */
+export const KEY_HEADERS = ['authorization', 'x-api-key', 'api-key', 'x-goog-api-key'] as const
+
+/** The key-carrying headers a fake received, by name, in every request: [] when no key came at all. */
+export function receivedKeyHeaders (fake: FakeProvider): string[] {
+  return fake.received.flatMap((request) => KEY_HEADERS.filter((name) => request.headers[name] !== undefined))
+}

@@ -1,11 +1,14 @@
 // One probe: ask a provider for its model list, at the configured base URL only, within a
 // deadline, and say what happened. Guards: a public provider's host may not resolve to a
 // private address (SSRF), redirects are never followed (they could lead anywhere), the answer
-// is read up to BODY_LIMIT, and the key is only ever a header to this one URL.
+// is read up to BODY_LIMIT, and the key is only ever a header to this one URL. Which key (if
+// any) may go to this URL was decided before (targets.ts); key_sent says whether it left.
+import type { IncomingMessage } from 'node:http'
 import type { ProviderName } from '../../db/providers.js'
 import { listingUrl } from './adapter.js'
 import { ADAPTERS, PRIVATE_NETWORK_PROVIDERS } from './adapters.js'
 import { readBounded } from './bounded-body.js'
+import { get, type Departure } from './http-get.js'
 import { refusePrivateHost } from './private-addresses.js'
 import { ProbeFailure, classifyError } from './probe-failure.js'
 import type { VerifyTarget } from './schemas.js'
@@ -19,22 +22,22 @@ export interface ProbeRequest {
   timeoutMs: number
 }
 
-export type ProbeResult = Pick<VerifyTarget, 'url' | 'reachable' | 'status' | 'latency_ms' | 'auth_accepted' | 'error' | 'detail' | 'models'>
+export type ProbeResult = Pick<VerifyTarget, 'url' | 'key_sent' | 'reachable' | 'status' | 'latency_ms' | 'auth_accepted' | 'error' | 'detail' | 'models'>
 
-// RFC 9110 field values: visible ASCII and spaces. Anything else would make fetch throw an
-// error whose message quotes the value, the key.
+// RFC 9110 field values: visible ASCII and spaces. Anything else would make the request throw
+// (fetch's error even quotes the value, the key): refuse it first, in words of our own.
 const HEADER_SAFE = /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/
 
 export async function probe ({ provider, base, apiKey, allowPrivate, timeoutMs }: ProbeRequest): Promise<ProbeResult> {
   const adapter = ADAPTERS[provider]
-  const result: ProbeResult = { url: null, reachable: false, status: null, latency_ms: null, auth_accepted: null, error: null, detail: null, models: null }
+  const result: ProbeResult = { url: null, key_sent: false, reachable: false, status: null, latency_ms: null, auth_accepted: null, error: null, detail: null, models: null }
   const fail = (failure: ProbeFailure) => ({ ...result, error: failure.errorClass, detail: failure.detail })
 
   if (base === null) return fail(new ProbeFailure('unreachable', `${provider} has no default address: set api_url`))
   const request = adapter.listing(apiKey)
   const url = listingUrl(base, request)
   if (url.username !== '' || url.password !== '') {
-    // fetch refuses them; the report shows the URL without them.
+    // node:http would send them as a Basic Authorization header; the report shows the URL without them.
     const shown = new URL(url)
     shown.username = shown.password = ''
     result.url = shown.href
@@ -46,26 +49,31 @@ export async function probe ({ provider, base, apiKey, allowPrivate, timeoutMs }
   }
 
   const deadline = AbortSignal.timeout(timeoutMs)
+  const departure: Departure = { left: false }
+  let outcome: ProbeResult
   try {
     if (!allowPrivate && !PRIVATE_NETWORK_PROVIDERS.has(provider)) await refusePrivateHost(url.hostname, deadline)
     const started = performance.now()
-    const response = await fetch(url, { headers: request.headers, redirect: 'manual', signal: deadline })
+    const response = await get(url, { accept: 'application/json', ...request.headers }, deadline, departure)
     result.reachable = true
-    result.status = response.status
+    result.status = response.statusCode ?? null
     result.latency_ms = Math.round(performance.now() - started)
-    return { ...result, ...await judge(response, adapter) }
+    outcome = { ...result, ...await judge(response, url, adapter) }
   } catch (error) {
-    return fail(classifyError(error, timeoutMs))
+    // Past the deadline, whatever broke (the connection, the body) broke because of it.
+    outcome = fail(classifyError(!(error instanceof ProbeFailure) && deadline.aborted ? deadline.reason : error, timeoutMs))
   }
+  // From what happened, not from intent: a probe stopped before its request left sent nothing.
+  return { ...outcome, key_sent: apiKey !== null && departure.left }
 }
 
 /** What an answer means: the model list, or which error class. */
-async function judge (response: Response, adapter: typeof ADAPTERS[ProviderName]): Promise<Partial<ProbeResult>> {
-  const { status } = response
+async function judge (response: IncomingMessage, url: URL, adapter: typeof ADAPTERS[ProviderName]): Promise<Partial<ProbeResult>> {
+  const status = response.statusCode ?? 0
   const refused = { auth_accepted: false, error: 'auth_failed' as const, detail: `HTTP ${status}: the provider refused the credentials` }
   if (status >= 300 && status < 400) {
-    await discard(response)
-    const location = hostOf(response.headers.get('location'), response.url)
+    discard(response)
+    const location = hostOf(response.headers.location ?? null, url.href)
     throw new ProbeFailure('unexpected_response', `HTTP ${status}: a redirect${location ? ` to ${location}` : ''}, not followed`)
   }
   if (status === 401 || status === 403) return discard(response, refused)
@@ -79,9 +87,9 @@ async function judge (response: Response, adapter: typeof ADAPTERS[ProviderName]
   return { auth_accepted: true, models }
 }
 
-/** Drops an answer's body unread (it is not needed), then gives `value`. */
-async function discard<T> (response: Response, value?: T): Promise<T> {
-  await response.body?.cancel().catch(() => {})
+/** Drops an answer's body unread (it is not needed) with its connection, then gives `value`. */
+function discard<T> (response: IncomingMessage, value?: T): T {
+  response.destroy()
   return value as T
 }
 

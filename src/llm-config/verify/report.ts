@@ -5,7 +5,7 @@ import type { LlmConfig } from '../config/schemas.js'
 import { ADAPTERS, DEFAULT_BASES, type DefaultBases } from './adapters.js'
 import { probe, type ProbeResult } from './probe.js'
 import type { VerifyModel, VerifyReport, VerifyTarget } from './schemas.js'
-import { configuredModels, planTargets, type TargetPlan } from './targets.js'
+import { configuredModels, planTargets, type ProbeKey, type TargetPlan } from './targets.js'
 
 export interface VerifyOptions {
   timeoutMs: number
@@ -15,8 +15,8 @@ export interface VerifyOptions {
   defaultBases?: DefaultBases
 }
 
-export async function verifyConfiguration (config: LlmConfig, apiKey: string | null, options: VerifyOptions): Promise<VerifyReport> {
-  const plans = planTargets(config, apiKey, options.defaultBases ?? DEFAULT_BASES)
+export async function verifyConfiguration (config: LlmConfig, key: ProbeKey, options: VerifyOptions): Promise<VerifyReport> {
+  const plans = planTargets(config, key, options.defaultBases ?? DEFAULT_BASES)
   // A backup on the same provider and address is the same request: probe it once.
   const probes = new Map<string, Promise<ProbeResult>>()
   const results = await Promise.all(plans.map((plan) => {
@@ -37,11 +37,16 @@ export async function verifyConfiguration (config: LlmConfig, apiKey: string | n
 }
 
 function targetOf (plan: TargetPlan, result: ProbeResult): VerifyTarget {
-  const target: VerifyTarget = { role: plan.role, provider: plan.provider, key_sent: plan.apiKey !== null, ...result }
-  if (target.error === 'auth_failed' && plan.apiKey === null) {
-    target.detail += plan.role === 'backup'
-      ? ` (probed without the API key: it belongs to the primary provider and is never sent to ${plan.provider})`
-      : ' (no API key is stored or given)'
-  }
+  const target: VerifyTarget = { role: plan.role, provider: plan.provider, ...result, key_withheld: plan.withheld }
+  if (target.error === 'auth_failed' && plan.withheld !== null) target.detail += ` (${withheldInWords(plan)})`
   return target
+}
+
+function withheldInWords ({ withheld, provider, keyOrigin }: TargetPlan): string {
+  switch (withheld) {
+    case 'other_provider': return `probed without the API key: it belongs to the primary provider and is never sent to ${provider}`
+    case 'other_host': return 'probed without the stored API key: it goes only to the stored configuration\'s host' +
+      `${keyOrigin ? ` (${keyOrigin})` : ''}; give api_key to probe this host with a key`
+    default: return 'no API key is stored or given'
+  }
 }

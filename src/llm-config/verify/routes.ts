@@ -1,15 +1,19 @@
 // POST /llm-config/verify: probes the provider(s) with the stored configuration, or with unsaved
 // values given in the body merged over it, and reports what they said. Nothing is written. A
-// body's api_key is used for this call only: never stored, logged or returned. The log gets
-// provider, host, status and error class per target, nothing else.
+// body's api_key is used for this call only: never stored, logged or returned. The stored key
+// goes only to the stored configuration's own host (targets.ts): a body that names another host
+// probes it with the body's key, or none. The log gets provider, host, status and error class
+// per target, nothing else.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { checkRules } from '../config/rules.js'
 import { LlmConfigInput, SETTING_NAMES, type LlmConfig } from '../config/schemas.js'
 import { PROBLEM_EXAMPLES as examples, problemResponse as problem } from '../../http/problems.js'
+import { accessResponses, bodyResponses, failureResponses } from '../../http/responses.js'
 import { ref } from '../../http/schema.js'
 import { verifyConfiguration } from './report.js'
 import { VerifyReport } from './schemas.js'
+import type { ProbeKey } from './targets.js'
 import { sendWriteResult } from '../config/write-result.js'
 
 /** The configuration as it would be after `input` (a partial one), without writing it. */
@@ -31,6 +35,8 @@ const verifyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Check the configuration against the provider',
       description: 'Asks the provider (and the backup provider) for its model list, with the stored configuration or with the ' +
         'settings given in the body merged over it. The body is optional. An api_key in the body is used for this call only. ' +
+        'Without one, the stored key goes only to the stored configuration\'s own host (its api_url\'s origin, or its provider\'s ' +
+        'default): a body that sends the probe to another host probes it without a key, and the target\'s key_withheld says why. ' +
         'Nothing is stored. Each probe has a deadline of VERIFY_TIMEOUT_MS; public providers are never probed at private addresses ' +
         'unless VERIFY_ALLOW_PRIVATE is set; redirects are not followed.',
       operationId: 'verifyLlmConfig',
@@ -41,23 +47,25 @@ const verifyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       body: Type.Union([ref(LlmConfigInput), Type.Null()], { examples: [{ model_responder: 'gpt-4o' }] }),
       response: {
         200: { ...ref(VerifyReport), description: 'What the providers answered (ok tells whether all is well); nothing was stored' },
+        ...bodyResponses,
         400: problem('Malformed JSON, a forbidden key, or a body that does not match LlmConfigInput', examples.invalidBody),
-        401: problem('Missing or unknown bearer token', examples.unauthorized),
-        403: problem('The token\'s role does not allow this', examples.forbidden('write')),
-        415: problem('Content type is not JSON', examples.unsupportedMediaType),
+        ...accessResponses('write'),
         422: problem('The resulting configuration breaks a rule (backup_model needs a backup_provider)', examples.ruleViolation),
         429: problem('Too many verifications (VERIFY_RATE_LIMIT) or failed authentications from this address; see Retry-After', examples.rateLimited),
-        500: problem('The stored key cannot be decrypted with the configured encryption keys, or an unexpected error', examples.keyUnavailable),
-        503: problem('The database did not answer in time; see Retry-After', examples.databaseUnavailable)
+        ...failureResponses,
+        500: problem('The stored key cannot be decrypted with the configured encryption keys, or an unexpected error', examples.keyUnavailable)
       }
     }
   }, async (request, reply) => {
     const input = request.body ?? {}
-    const config = merged((await app.llmConfig.read()).config, input)
+    const stored = (await app.llmConfig.read()).config
+    const config = merged(stored, input)
     const violations = checkRules(config)
     if (violations.length > 0) return sendWriteResult(app, request, reply, { outcome: 'rule-violation', violations })
-    const apiKey = input.api_key !== undefined ? input.api_key : await app.llmConfig.readApiKey()
-    const report = await verifyConfiguration(config, apiKey, { timeoutMs, allowPrivate })
+    const key: ProbeKey = input.api_key !== undefined
+      ? { source: 'request', value: input.api_key }
+      : { source: 'stored', value: await app.llmConfig.readApiKey(), of: { provider: stored.provider, api_url: stored.api_url } }
+    const report = await verifyConfiguration(config, key, { timeoutMs, allowPrivate })
     for (const target of report.targets) {
       request.log.info({ role: target.role, provider: target.provider, host: target.url && new URL(target.url).host, status: target.status, error: target.error }, 'provider probed')
     }

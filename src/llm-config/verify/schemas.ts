@@ -9,6 +9,10 @@ const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null
 export const ERROR_CLASSES = ['unreachable', 'timeout', 'tls', 'auth_failed', 'rate_limited', 'unexpected_response'] as const
 export type ErrorClass = typeof ERROR_CLASSES[number]
 
+// Why a probe went without the key (targets.ts has the rules).
+export const KEY_WITHHELD = ['no_key', 'other_host', 'other_provider'] as const
+export type KeyWithheld = typeof KEY_WITHHELD[number]
+
 export const TARGET_ROLES = ['primary', 'backup'] as const
 export type TargetRole = typeof TARGET_ROLES[number]
 
@@ -21,6 +25,7 @@ const targetExamples = [{
   provider: 'openai',
   url: 'https://api.openai.com/v1/models',
   key_sent: true,
+  key_withheld: null,
   reachable: true,
   status: 200,
   latency_ms: 184,
@@ -33,6 +38,7 @@ const targetExamples = [{
   provider: 'ollama',
   url: 'http://localhost:11434/api/tags',
   key_sent: false,
+  key_withheld: 'other_provider',
   reachable: true,
   status: 200,
   latency_ms: 12,
@@ -54,7 +60,17 @@ export const VerifyTarget = Type.Object({
   role: Type.Enum(TARGET_ROLES, { description: 'primary: provider (and api_url); backup: backup_provider' }),
   provider: Type.Enum(PROVIDERS),
   url: Nullable(Type.String({ description: 'The URL probed (the provider\'s model list), or null when there is none to probe' })),
-  key_sent: Type.Boolean({ description: 'Whether the API key went with the probe: only to the provider it belongs to, never to another backup provider' }),
+  key_sent: Type.Boolean({
+    description: 'Whether a request carrying the API key left for this URL (connected, TLS done, request written). False when no key went ' +
+      'with the probe (see key_withheld) or when the probe stopped before its request left (a name that does not resolve, a refused ' +
+      'private address, a refused connection, a failed TLS handshake: see error)'
+  }),
+  key_withheld: Nullable(Type.Enum(KEY_WITHHELD, {
+    description: 'Why the probe went without a key, or null when the key went with it. no_key: none is stored or given. other_host: ' +
+      'the stored key goes only to the stored configuration\'s own host (the origin of its api_url, or its provider\'s default base), ' +
+      'and the request names another one; give api_key to probe it with a key. other_provider: a backup of another provider never ' +
+      'gets the primary\'s key'
+  })),
   reachable: Type.Boolean({ description: 'An HTTP answer came back' }),
   status: Nullable(Type.Integer({ description: 'The HTTP status of the answer' })),
   latency_ms: Nullable(Type.Integer({ minimum: 0, description: 'Time until the answer\'s headers arrived' })),
