@@ -71,6 +71,9 @@ export async function buildApp (config: Config, options: BuildOptions = {}) {
     // Answer 503 to requests that arrive while shutting down, so load balancers move on.
     return503OnClosing: true,
     requestTimeout: 30_000,
+    // A first start of the embedded database (initdb, migrations) on a busy machine takes more
+    // than Fastify's default 10 s per plugin.
+    pluginTimeout: 60_000,
     genReqId: requestId,
     requestIdHeader: false, // genReqId decides
     schemaController: { compilersFactory: { buildValidator: validatorFactory(FORMATS) as never } },
