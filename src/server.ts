@@ -4,7 +4,8 @@
 // in-flight requests finish, then the database closes), all within GRACE_MS.
 import closeWithGrace from 'close-with-grace'
 import { ConfigError, loadConfig, type Config } from './config.js'
-import { isConnectionError } from './db/deadline.js'
+import { isDatabaseClientError } from './db/stray-errors.js'
+import { loggableError } from './logging.js'
 
 // Connection failures and the SQLSTATEs of a wrong database name or credentials.
 const DATABASE_UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET', '3D000', '28P01', '28000'])
@@ -22,11 +23,10 @@ function readConfig (): Config {
   }
 }
 
-function isPostgresWriteAfterClose (error: Error): boolean {
-  return error instanceof TypeError && /reading 'write'/.test(error.message) && /postgres[\\/]src[\\/]connection\.js/.test(error.stack ?? '')
-}
-
 async function main (): Promise<void> {
+  // Whatever the service writes (DATA_DIR, the generated token and key, the embedded
+  // database's folders) is private to its user. PGlite's files need more (db/permissions.ts).
+  process.umask(0o077)
   const config = readConfig()
   // Imported after the environment is checked, so a bad variable fails fast.
   const { buildApp } = await import('./app.js')
@@ -42,15 +42,17 @@ async function main (): Promise<void> {
     await app.close()
   })
   const onStrayError = (error: Error) => {
-    if (isPostgresWriteAfterClose(error) || isConnectionError(error)) {
+    if (isDatabaseClientError(error)) {
       // A database connection that died under postgres.js mid-operation: it writes a ROLLBACK
       // to the socket of a dead backend (porsager/postgres#1208), or rejects a promise nobody
       // awaits any more. The connection is gone either way and the pool opens a new one; the
-      // requests involved were answered 503. Not a reason to stop serving.
+      // requests involved were answered 503. Not a reason to stop serving. Any other uncaught
+      // error, a connection error of a provider probe or a watcher's socket included, is a bug:
+      // the process ends, non-zero, for its supervisor to restart it.
       app.log.warn({ err: { type: error.name, code: (error as { code?: unknown }).code } }, 'ignored a stray error of a lost database connection')
       return
     }
-    app.log.error({ err: { type: error.name } }, 'shutting down after an uncaught error')
+    app.log.error({ err: loggableError(error) }, 'shutting down after an uncaught error')
     grace.uninstall()
     app.close().finally(() => process.exit(1))
     setTimeout(() => process.exit(1), GRACE_MS).unref()

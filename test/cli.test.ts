@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { LlmConfigInput } from '../src/llm-config/config/schemas.js'
 import { closedPort, startFake } from './support/fake-providers.js'
-import { buildOnce, childEnv, startServer, within, type Env } from './support/server-process.js'
+import { assertBuilt, childEnv, startServer, within, type Env } from './support/server-process.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const CLI = join(root, 'bin', 'llm-config.mjs')
@@ -109,7 +109,7 @@ t.test('--help: the commands, the environment and the exit codes; usage errors e
 })
 
 t.test('against the service', async (t) => {
-  await buildOnce()
+  await assertBuilt()
   const server = await startServer(t, {
     DATABASE_URL: 'memory://',
     ADMIN_TOKEN: ADMIN,

@@ -12,7 +12,7 @@ import { stat } from 'node:fs/promises'
 import postgres from 'postgres'
 import t, { type Test } from 'tap'
 import { createPrivateCluster, processState, type PrivateCluster, type StopMode } from './support/private-cluster.js'
-import { buildOnce, exitOf, startServer as startProcess, within, type Server } from './support/server-process.js'
+import { assertBuilt, exitOf, startServer as startProcess, within, type Server } from './support/server-process.js'
 
 t.setTimeout(10 * 60_000)
 
@@ -27,8 +27,8 @@ const OUTAGE_MS = 5000
 /** The client gives up on a request after this (only a hang reaches it). */
 const ABORT_MS = 15_000
 
-// Build once, so the test runs what `npm start` would run.
-await buildOnce()
+// The build `npm test` made before tap started: what `npm start` runs.
+await assertBuilt()
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 

@@ -16,7 +16,7 @@ import {
   openWatcher, patchConfig, quantile, readConfig, sleep, startReplicas,
   type Answer, type Replica, type Watcher
 } from './support/replica.js'
-import { buildOnce } from './support/server-process.js'
+import { assertBuilt } from './support/server-process.js'
 
 t.setTimeout(10 * 60_000)
 
@@ -27,7 +27,7 @@ const RECOVERY_MS = 2000
 /** How often a reader polls GET /llm-config while waiting for a version. */
 const POLL_MS = 2
 
-await buildOnce()
+await assertBuilt()
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 

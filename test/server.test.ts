@@ -1,22 +1,27 @@
-// The real process: dist/server.js started as a child, exactly as `npm start` runs it.
-// Covers what only the process shows: environment errors, persistence across a restart,
-// the generated admin token, graceful shutdown under load, PostgreSQL, and start-up failure.
+// The real process: dist/server.js started as a child, as `npm start` runs it, and `npm start`
+// itself. Covers what only the process shows: environment errors, persistence across a restart,
+// the generated admin token, graceful shutdown under load and through npm, PostgreSQL,
+// start-up failure, and which uncaught errors end the process.
+import { spawn } from 'node:child_process'
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import postgres from 'postgres'
 import t from 'tap'
 import { createDatabaseOn, postgresServerUrl } from './helper.js'
 import {
-  buildOnce, exitOf, GRACE_MS, launch as launchProcess, startServer as startProcess, stop, within,
-  type Env, type Server
+  assertBuilt, childEnv, exitOf, GRACE_MS, launch as launchProcess, startServer as startProcess, stop, within,
+  type Child, type Env, type Exit, type LogLine, type Server
 } from './support/server-process.js'
+import { staleSteps } from '../scripts/build.mjs'
 import { runLoad } from './support/keep-alive-load.js'
 
 const ADMIN_TOKEN = 'server-test-admin-token-0123456789'
+const root = fileURLToPath(new URL('..', import.meta.url))
 
-// Build once, so the test runs what `npm start` would run.
-await buildOnce()
+// The build `npm test` made before tap started: what `npm start` runs.
+await assertBuilt()
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
@@ -245,3 +250,98 @@ t.test('an unreachable database stops the process without printing the connectio
     })
   }
 })
+
+/** Resolves with the first log line that matches, as soon as the child prints it. */
+function logLine (child: Child, matches: (line: LogLine) => boolean, what: string): Promise<LogLine> {
+  return within(60_000, `waiting for the log line: ${what}`, new Promise<LogLine>((resolve, reject) => {
+    const check = () => {
+      const line = child.logs().find(matches)
+      if (line) {
+        child.process.stdout?.off('data', check)
+        resolve(line)
+      }
+    }
+    child.process.stdout?.on('data', check)
+    check()
+    child.closed.then((exit) => reject(new Error(`exited (${JSON.stringify(exit)}) before the log line ${what}:\n${child.stderr()}`)), reject)
+  }))
+}
+
+const strayErrorHook = pathToFileURL(fileURLToPath(new URL('./support/stray-error.mjs', import.meta.url))).href
+
+t.test('an uncaught error that does not come from the database client ends the process, non-zero, with a log line', async (t) => {
+  for (const stray of ['thrown ECONNRESET', 'rejected ECONNREFUSED of a request']) {
+    t.test(stray, async (t) => {
+      const server = await startServer(t, { DATABASE_URL: 'memory://', STRAY_ERROR: stray, NODE_OPTIONS: `--import=${strayErrorHook}` })
+      server.process.kill('SIGUSR2')
+      const exit = await exitOf(server, GRACE_MS)
+      t.equal(exit.code, 1, 'exit code 1')
+      const line = server.logs().find((line) => line.msg === 'shutting down after an uncaught error')
+      t.ok(line, 'logged why it stopped')
+      t.match(line, { level: 50, err: { code: /^ECONN/, frames: /\bat / } }, 'at error level, with the error\'s code and stack frames')
+      t.notOk(server.logs().some((line) => /ignored a stray error/.test(line.msg ?? '')), 'not taken for a lost database connection')
+    })
+  }
+})
+
+t.test('a stray error of postgres.js (a query of a lost connection that nobody awaits) is logged and survived', async (t) => {
+  const server = await startServer(t, { DATABASE_URL: 'memory://', STRAY_ERROR: 'rejected ECONNREFUSED of postgres.js', NODE_OPTIONS: `--import=${strayErrorHook}` })
+  server.process.kill('SIGUSR2')
+  const line = await logLine(server, (line) => /stray error/.test(line.msg ?? ''), 'ignored a stray error')
+  t.match(line, { level: 40, msg: 'ignored a stray error of a lost database connection', err: { code: 'ECONNREFUSED' } })
+  t.equal((await fetch(`${server.url}/healthz`)).status, 200, 'still serving')
+  t.equal((await stop(server)).code, 0, 'SIGTERM: exit code 0')
+})
+
+t.test('`npm start` stops gracefully on one SIGTERM to npm, and builds nothing when nothing changed', async (t) => {
+  const stale = await staleSteps()
+  if (stale.length > 0) return t.plan(0, `skipped: the tree changed since the suite's build (${stale.join(', ')}), and \`npm start\` would rebuild dist/ under the other tests`)
+  const started = performance.now()
+  const npm = spawn('npm', ['start'], { cwd: root, env: childEnv({ PORT: '0', LOG_LEVEL: 'info', DATABASE_URL: 'memory://', ADMIN_TOKEN }), stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  npm.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })
+  npm.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
+  // 'exit', not 'close': a server left behind would keep the pipes open.
+  const exited = new Promise<Exit>((resolve) => npm.once('exit', (code, signal) => resolve({ code, signal })))
+  const logs = () => stdout.split('\n').flatMap((line): LogLine[] => {
+    try {
+      return [JSON.parse(line) as LogLine]
+    } catch {
+      return []
+    }
+  })
+  t.teardown(() => {
+    if (npm.exitCode === null && npm.signalCode === null) npm.kill('SIGKILL')
+  })
+  const listening = await within(60_000, 'npm start: waiting for "Server listening at"', new Promise<LogLine>((resolve, reject) => {
+    const check = () => {
+      const line = logs().find((line) => /Server listening at/.test(line.msg ?? ''))
+      if (line) resolve(line)
+    }
+    npm.stdout.on('data', check)
+    exited.then((exit) => reject(new Error(`npm start exited (${JSON.stringify(exit)}) before listening:\n${stderr}`)), reject)
+  }))
+  t.comment(`npm start on an unchanged tree: listening after ${Math.round(performance.now() - started)} ms`)
+  t.notMatch(stderr, /^build: /m, 'no build step ran: every output was up to date')
+  const serverPid = listening.pid as number
+  t.type(serverPid, 'number', 'the log line names the server\'s pid')
+  t.teardown(() => {
+    if (running(serverPid)) process.kill(serverPid, 'SIGKILL') // by its pid: a server left behind
+  })
+
+  npm.kill('SIGTERM')
+  const exit = await within(GRACE_MS, 'npm start: waiting for npm to exit', exited)
+  t.same(exit, { code: 0, signal: null }, 'npm exits 0')
+  t.notOk(running(serverPid), 'no server process remains')
+  t.ok(logs().some((line) => line.msg === 'shutting down' && line.signal === 'SIGTERM'), 'the server logged "shutting down" for the SIGTERM')
+})
+
+function running (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}

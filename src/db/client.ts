@@ -1,12 +1,13 @@
 // One database handle for both storage modes: PostgreSQL through postgres.js, or the
 // embedded PostgreSQL (PGlite) on disk or in memory. Everything above this file sees the
 // same Drizzle API and the same schema.
-import { mkdir } from 'node:fs/promises'
+import { chmod, mkdir } from 'node:fs/promises'
 import type { PGlite } from '@electric-sql/pglite'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
 import type { DatabaseTarget } from '../config.js'
+import { makePrivate, PRIVATE_FOLDER } from './permissions.js'
 import * as schema from './schema.js'
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>
@@ -56,21 +57,33 @@ export async function openDatabase (target: DatabaseTarget, options: OpenOptions
       close: once(() => client.end({ timeout: 5 }))
     }
   }
-  if (target.dataDir !== null) await mkdir(target.dataDir, { recursive: true })
+  const dataDir = target.dataDir
+  // Private to the service's user (permissions.ts): a new DATA_DIR is made 0700, an existing
+  // one (from an earlier version, or made by hand) is closed at once and its contents put right
+  // after the open.
+  if (dataDir !== null) {
+    await mkdir(dataDir, { recursive: true, mode: PRIVATE_FOLDER })
+    await chmod(dataDir, PRIVATE_FOLDER) // closed to others before PGlite writes anything
+  }
   // Loaded only here: a service on PostgreSQL never pays for the embedded database's code.
   const [{ PGlite }, { drizzle: drizzlePglite }] = await Promise.all([import('@electric-sql/pglite'), import('drizzle-orm/pglite')])
-  const pglite = await PGlite.create(target.dataDir ?? 'memory://', {
+  const pglite = await PGlite.create(dataDir ?? 'memory://', {
     loadDataDir: options.loadDataDir,
     // initdb sizes shared_buffers at 128 MB, and PGlite's memory keeps what PostgreSQL touched:
     // one row and its history need far less. 16 MB takes the idle process from about 390 MB
     // to about 270 MB (docs/benchmarks.md); smaller saves nothing more.
     startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${EMBEDDED_SHARED_BUFFERS}`]
   })
+  // After the open, which ran initdb on a new folder: PGlite writes its files 0666.
+  if (dataDir !== null) await makePrivate(dataDir)
   return {
     kind: 'embedded',
     db: drizzlePglite(pglite, { schema }),
     pglite,
-    close: once(() => pglite.close())
+    close: once(async () => {
+      await pglite.close()
+      if (dataDir !== null) await makePrivate(dataDir) // what it wrote while running
+    })
   }
 }
 

@@ -2,10 +2,10 @@
 // on an environment of the test's own, with its pino JSON lines parsed. Shared by the tests
 // of the process (server), of database faults (faults) and of several replicas (replica).
 // Every child is SIGKILLed at teardown if it still runs.
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { access } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { loadConfig } from '../../src/config.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
@@ -42,13 +42,16 @@ export interface LaunchOptions {
   name?: string
 }
 
-/** `npm run build`, so the children run what `npm start` would run. */
-export async function buildOnce (): Promise<void> {
+/**
+ * Checks that the build the children run exists. `npm test` builds once before tap starts
+ * (scripts/test.mjs): test files run in parallel, and a build per file would write dist/ while
+ * another file's children run it.
+ */
+export async function assertBuilt (): Promise<void> {
   try {
-    await promisify(execFile)('npm', ['run', 'build', '--silent'], { cwd: root })
-  } catch (error) {
-    const { stdout, stderr } = error as { stdout?: string, stderr?: string }
-    throw new Error(`npm run build failed:\n${stdout ?? ''}${stderr ?? ''}`)
+    await access(serverJs)
+  } catch {
+    throw new Error(`${serverJs} does not exist: run \`npm run build\` first (\`npm test\` does), or set LLM_CONFIG_SERVER_JS to a build`)
   }
 }
 
