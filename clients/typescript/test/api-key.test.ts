@@ -40,6 +40,28 @@ t.test('a key rotation reaches a consumer client; other changes cost no reveal',
   t.equal(client.task('tagger').api_key, null, 'no key stored: null')
 })
 
+// Only api_key_version tells this rotation apart: the hint (the last four characters) is the same.
+t.test('a rotation to a key with the same last four characters', async (t) => {
+  const served = await (await fetch(`${url}/llm-config`, { headers: { authorization: `Bearer ${READER_TOKEN}` } })).json() as Record<string, unknown>
+  if (!('api_key_version' in served)) {
+    t.comment('skipped: this build of the service does not serve api_key_version yet')
+    return
+  }
+  await patch(url, { api_key: FIRST })
+  const proxy = await startProxy(t, url)
+  const client = new LlmConfigClient({ url: proxy.url, token: CONSUMER_TOKEN })
+  t.teardown(() => client.close())
+  await client.ready()
+  t.equal(client.task('tagger').api_key, FIRST)
+  const lookalike = `sk-other-key-00000000${FIRST.slice(-5)}`
+  const rotated = nextChange(client, ({ changed }) => changed.includes('api_key_version'))
+  await patch(url, { api_key: lookalike })
+  const { changed } = await rotated
+  t.notOk(changed.includes('api_key_hint'), 'the hint did not move')
+  t.equal(client.task('tagger').api_key, lookalike)
+  t.equal(proxy.count('/llm-config/credentials'), 2)
+})
+
 t.test('a reader token: no api_key, not an error', async (t) => {
   const client = new LlmConfigClient({ url, token: READER_TOKEN })
   t.teardown(() => client.close())
