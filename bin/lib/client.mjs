@@ -103,8 +103,10 @@ async function failure (res, where, token) {
   if (status === 412) return new CliError(`conflict (412): ${detail} Nothing was written.`, EXIT.conflict)
   if (status === 400 || status === 422) return new CliError(`invalid (${status}): ${detail}`, EXIT.invalid, fieldErrors)
   if (status === 429) {
+    // The hint from Retry-After, unless the service's own detail already says when to retry.
     const after = res.headers.get('retry-after')
-    return new CliError(`too many requests (429): ${detail}${after ? ` Retry in ${oneLine(after)} s.` : ''}`, EXIT.unavailable)
+    const hint = after && !/\bretry\b/i.test(detail) ? ` Retry in ${oneLine(after)} s.` : ''
+    return new CliError(`too many requests (429): ${detail}${hint}`, EXIT.unavailable)
   }
   if (status >= 500) return new CliError(`the service failed (${status}): ${detail}`, EXIT.unavailable)
   if (status >= 300 && status < 400) {

@@ -66,7 +66,7 @@ export const llmConfigHistory = pgTable('llm_config_history', {
   // Since 0003: the version a restore brought back (null for every other action).
   restored_from: bigint('restored_from', { mode: 'number' })
 }, (table) => [
-  check('llm_config_history_action_check', sql`${table.action} in ('create', 'update', 'reset', 'restore', 'rotate')`)
+  check('llm_config_history_action_check', sql`${table.action} in (${sql.raw(HISTORY_ACTIONS.map((action) => `'${action}'`).join(', '))})`)
 ])
 
 export type LlmConfigHistoryRow = typeof llmConfigHistory.$inferSelect

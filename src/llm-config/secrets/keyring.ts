@@ -8,7 +8,7 @@ import { parseKeyList } from '../../config-lists.js'
 import type { Config } from '../../config.js'
 import { Keyring } from './cipher.js'
 
-export const KEY_FILE = 'encryption.key'
+const KEY_FILE = 'encryption.key'
 
 export async function loadKeyring (config: Config, notice: (message: string) => void): Promise<Keyring> {
   if (config.encryption.key) return new Keyring(config.encryption.key, config.encryption.oldKeys)

@@ -3,7 +3,7 @@
 // https://docs.anthropic.com/en/api/models-list
 import { keyHeader, namesAt, type Adapter } from './adapter.js'
 
-export const ANTHROPIC_VERSION = '2023-06-01'
+const ANTHROPIC_VERSION = '2023-06-01'
 
 export const anthropic: Adapter = {
   listing: (apiKey) => ({

@@ -1,10 +1,8 @@
 // The report of POST /llm-config/verify. $id'd so the OpenAPI document names them as
 // components (VerifyReport, VerifyTarget, VerifyModel); app.ts adds VERIFY_SCHEMAS with addSchema.
-import { Type, type Static, type TSchema } from 'typebox'
+import { Type, type Static } from 'typebox'
 import { PROVIDERS } from '../../db/providers.js'
-import { ref } from '../../http/schema.js'
-
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
+import { Nullable, ref } from '../../http/schema.js'
 
 export const ERROR_CLASSES = ['unreachable', 'timeout', 'tls', 'auth_failed', 'rate_limited', 'unexpected_response'] as const
 export type ErrorClass = typeof ERROR_CLASSES[number]

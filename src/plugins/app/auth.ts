@@ -6,11 +6,11 @@
 // Tokens are compared as SHA-256 digests with timingSafeEqual against every configured token
 // (no early exit): the time does not depend on which token matched, nor on the length of an
 // unknown one. Failed authentications are rate-limited per client address.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { chmod, mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { bearerToken } from '../../http/bearer-token.js'
+import { bearerToken, tokenDigest as digest } from '../../http/bearer-token.js'
 import fp from 'fastify-plugin'
 import type { Role, TokenEntry } from '../../config.js'
 import { PROBLEM_TYPES, sendProblem } from '../../http/problems.js'
@@ -39,8 +39,6 @@ export const RIGHTS: Record<Role, ReadonlySet<Access>> = {
 const ANONYMOUS: Principal = { name: 'anonymous', role: 'anonymous' }
 export const GENERATED_TOKEN_FILE = 'admin-token'
 const MAX_BLOCKED_ADDRESSES = 10_000
-
-const digest = (token: string) => createHash('sha256').update(token).digest()
 
 export interface AuthOptions {
   tokens: TokenEntry[]

@@ -11,8 +11,6 @@ import { PROBLEM_TYPES, sendProblem } from '../../http/problems.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** True once a shutdown has started draining. */
-    readonly draining: boolean
     /** Starts draining; resolves after `ms`, when the close may begin. */
     drain: (ms: number) => Promise<void>
   }
@@ -22,14 +20,13 @@ declare module 'fastify' {
   }
 }
 
-export const DRAIN_RETRY_AFTER_SECONDS = 1 // another replica can take the retry at once
+const DRAIN_RETRY_AFTER_SECONDS = 1 // another replica can take the retry at once
 // Reading the rest of a refused request's body is bounded: a client that stalls mid-body
 // must not hold the shutdown.
 const BODY_READ_MS = 1000
 
 export default fp(async function drain (app: FastifyInstance) {
   let draining = false
-  app.decorate('draining', { getter: () => draining })
   app.decorate('drain', async (ms: number) => {
     draining = true
     // A fixed delay, not "until no connection is open": a client reconnecting after its last

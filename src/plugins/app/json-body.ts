@@ -9,7 +9,7 @@ function clientError (message: string): Error {
   return Object.assign(new Error(message), { statusCode: 400, code: 'ERR_INVALID_JSON_BODY' })
 }
 
-export function parseJsonBody (text: string): unknown {
+function parseJsonBody (text: string): unknown {
   // No body at all (a DELETE sent with a JSON content type): the route's schema decides.
   if (text.trim() === '') return undefined
   try {
