@@ -7,18 +7,20 @@
 //   BENCH_ROUNDS (5), BENCH_SECONDS (3), BENCH_GET_CONNECTIONS (20), BENCH_WRITE_CONNECTIONS (10),
 //   BENCH_HISTORY_ROWS (100000), BENCH_COLD_STARTS (5), BENCH_SLICES (3), BENCH_SETTLED_IDLE_S (40), BENCH_DOCS (1: rewrite the generated
 //   part of docs/benchmarks.md; 0: leave it)
+//   BENCH_FANOUT_SIZES (1000,10000), BENCH_FANOUT_WRITES (5), BENCH_FANOUT_SETTLE_S (3): the fan-out (bench/fanout.mjs)
+//   BENCH_SERVER_JS      another build of the service to measure (default dist/server.js)
 import { mkdtemp, rm } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { createPostgresDatabase, settle } from './lib/database.mjs'
+import { fanoutSettings, runFanout } from './fanout.mjs'
 import { measure, measureInterleaved } from './lib/load.mjs'
 import { cpuMs, get, killAllChildren, memory, runScript, sleep, startHelper, startServer } from './lib/processes.mjs'
+import { adminHeaders, baseEnv, patch, root, SETUP_PATCH, startService } from './lib/service.mjs'
 import { machine, median, summarize } from './lib/report.mjs'
 import { verdicts, writeOutputs } from './lib/outputs.mjs'
 import { resetHistory as resetHistorySql, CREATE_BARE_TABLE } from './lib/sql.mjs'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
 const int = (name, fallback) => {
   const value = Number(process.env[name] ?? fallback)
   if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`)
@@ -41,37 +43,12 @@ const settings = {
   settledIdleMs: int('BENCH_SETTLED_IDLE_S', 40) * 1000
 }
 // Bounded in time whatever happens: a wedged server or database ends the run, children included.
-const LIMIT_MS = (settings.rounds * (settings.seconds * 16 + 60) + settings.coldStarts * 2 * 10 + 400) * 1000
+// The fan-out: connecting its watchers (a few thousand a second), its writes and RSS readings.
+const fanout = fanoutSettings()
+const FANOUT_S = Math.max(...fanout.sizes) / 40 + fanout.sizes.length * (2 * fanout.writes + 3 * fanout.settleS + 10) + 60
+const LIMIT_MS = (settings.rounds * (settings.seconds * 16 + 60) + settings.coldStarts * 2 * 10 + 400 + FANOUT_S) * 1000
 
-const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef'
-const ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64')
-const API_KEY = 'sk-bench-0123456789abcdefWXYZ'
 const PATCH_BODY = JSON.stringify({ batch_size: 7 })
-// Everything the service reads from the environment is set here, nothing inherited.
-const SERVICE_VARS = ['NODE_ENV', 'PORT', 'HOST', 'DATABASE_URL', 'DATA_DIR', 'ADMIN_TOKEN', 'ADMIN_TOKENS', 'READER_TOKENS',
-  'CONSUMER_TOKENS', 'ENCRYPTION_KEY', 'ENCRYPTION_KEYS_OLD', 'CORS_ORIGINS', 'DOCS_ENABLED', 'WRITE_RATE_LIMIT',
-  'AUTH_FAILURE_LIMIT', 'DATABASE_DEADLINE_MS', 'HISTORY_RETAIN', 'WATCH_MAX', 'WATCH_HEARTBEAT_MS', 'VERIFY_TIMEOUT_MS',
-  'VERIFY_ALLOW_PRIVATE', 'VERIFY_RATE_LIMIT', 'LOG_LEVEL', 'NODE_OPTIONS']
-const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !SERVICE_VARS.includes(name) && !name.startsWith('BENCH_')))
-
-/** The service as users run it: the production build, NODE_ENV=production, warn-level logs. */
-function startService (target) {
-  return startServer({
-    name: `service (${target.kind})`,
-    script: join(root, 'dist', 'server.js'),
-    cwd: root,
-    env: {
-      ...baseEnv,
-      NODE_ENV: 'production',
-      ENCRYPTION_KEY,
-      ADMIN_TOKEN,
-      LOG_LEVEL: 'warn',
-      // The default (60 writes a minute per address) would answer the load with 429s.
-      WRITE_RATE_LIMIT: '100000000',
-      ...(target.kind === 'postgres' ? { DATABASE_URL: target.url } : { DATA_DIR: target.dataDir })
-    }
-  })
-}
 
 function startBaseline (name, script, target, extra = {}) {
   return startServer({
@@ -83,13 +60,6 @@ function startBaseline (name, script, target, extra = {}) {
 }
 
 const log = (message) => process.stderr.write(`[bench] ${message}\n`)
-const adminHeaders = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/merge-patch+json' }
-
-async function patch (server, body) {
-  const res = await fetch(`${server.url}/llm-config`, { method: 'PATCH', headers: adminHeaders, body: JSON.stringify(body) })
-  if (res.status !== 200) throw new Error(`PATCH answered ${res.status}: ${await res.text()}`)
-  return res.json()
-}
 
 /** Cold starts (spawn to first 200 on GET /llm-config, migrations already applied) and idle RSS after each. */
 async function coldStarts (target) {
@@ -164,6 +134,7 @@ async function notModifiedIsMeasurable (server, etag) {
   return false
 }
 let notModifiedProblem
+let embeddedProblem
 
 /** Every figure of the load, for `settings.rounds` rounds; a figure and its baseline always run in the same round. */
 async function loadRounds (target, service, baselines) {
@@ -223,7 +194,7 @@ async function loadRounds (target, service, baselines) {
 async function embeddedResources (dataDir) {
   const target = { kind: 'embedded', dataDir }
   const first = await startService(target)
-  await patch(first, { provider: 'openai', api_key: API_KEY, model_tagger: 'gpt-4o-mini' })
+  await patch(first, SETUP_PATCH)
   await first.stop()
   const cold = await coldStarts(target)
   const server = await startService(target)
@@ -283,7 +254,7 @@ async function main () {
   try {
     // Set-up: the service migrates, an API key and a few settings are stored, the baselines get the same row.
     let server = await startService(primary)
-    await patch(server, { provider: 'openai', api_key: API_KEY, model_tagger: 'gpt-4o-mini' })
+    await patch(server, SETUP_PATCH)
     const body = (await get(`${server.url}/llm-config`)).body
     if (primary.kind === 'postgres') await primary.exec(CREATE_BARE_TABLE)
     await server.stop()
@@ -312,6 +283,14 @@ async function main () {
     const baselineMemory = Object.fromEntries(Object.entries(baselines).filter(([, b]) => b).map(([name, b]) => [name, memory(b.pid).rssMB]))
     for (const stop of stopping.splice(0)) await stop()
 
+    // One replica with many watchers, on the same database, the other servers stopped.
+    log(`fan-out: ${fanout.sizes.join(', ')} watchers on one replica`)
+    const fanoutResult = await runFanout(primary.kind === 'postgres' ? { kind: 'postgres', url: primary.url } : { kind: 'embedded', dataDir: primary.dataDir })
+      .catch((error) => {
+        log(`fan-out failed: ${error.message}`)
+        return { error: error.message.split('\n')[0] }
+      })
+
     const resources = {
       [primary.kind]: {
         ...primaryCold,
@@ -323,24 +302,31 @@ async function main () {
     }
     if (primary.kind === 'postgres') {
       log('embedded database: first start, cold starts, RSS under load')
-      resources.embedded = await embeddedResources(join(scratch, 'embedded'))
+      // Its figures are information: a failure (a start slower than Fastify's plugin timeout on a
+      // busy machine) leaves them out and says why, rather than losing the whole run.
+      resources.embedded = await embeddedResources(join(scratch, 'embedded')).catch((error) => {
+        embeddedProblem = error.message.split('\n').filter(Boolean).slice(0, 2).join(': ')
+        log(`embedded database not measured: ${embeddedProblem}`)
+        return undefined
+      })
     } else {
       resources.embedded.pglite = await pgliteAlone(primary.dataDir)
     }
-    const { pglite } = resources.embedded
+    const pglite = resources.embedded?.pglite
 
     const figures = Object.fromEntries(Object.entries(rounds).map(([key, ms]) => [key, summarize(ms)]))
     const results = {
       date: startedAt.toISOString(),
       durationS: Math.round((Date.now() - startedAt.getTime()) / 1000),
       command: (adminUrl ? `BENCH_DATABASE_URL=${redact(adminUrl)} ` : '') + 'npm run bench',
-      machine: { ...machine(), postgres: primary.kind === 'postgres' ? primary.version : null, pglite: pglite.postgresVersion, loadAverage: { start: loadAtStart, end: loadavg()[0] } },
-      notes: notModifiedProblem ? { notModified: notModifiedProblem } : {},
+      machine: { ...machine(), postgres: primary.kind === 'postgres' ? primary.version : null, pglite: pglite?.postgresVersion ?? null, loadAverage: { start: loadAtStart, end: loadavg()[0] } },
+      notes: { ...(notModifiedProblem ? { notModified: notModifiedProblem } : {}), ...(embeddedProblem ? { embedded: embeddedProblem } : {}) },
       database: primary.kind,
       settings,
       figures,
-      targets: verdicts(rounds, resources, primary.kind),
-      resources
+      targets: verdicts(rounds, resources, primary.kind, fanoutResult),
+      resources,
+      fanout: fanoutResult
     }
     await writeOutputs(root, results, process.env.BENCH_DOCS !== '0')
   } finally {

@@ -31,7 +31,43 @@ function growth (rounds, subject, baseline) {
   return { median: median(values), range: [Math.min(...values), Math.max(...values)], rounds: values }
 }
 
-export function verdicts (rounds, resources, primary) {
+export const FANOUT_HEAD = ['watchers on one replica', 'p50 ms', 'p99 ms', 'max ms (worst write)', 'all updated', 'PATCH ms',
+  'CPU ms per write: service, load generator', 'RSS idle → with watchers, MB', 'RSS KB per watcher']
+
+/** Rows of the fan-out table, one per size: latencies from the write's 200, the median write's. */
+export function fanoutRows (fanout) {
+  return (fanout?.sizes ?? []).map((s) => [
+    num(s.watchers),
+    num(s.p50, 1),
+    num(s.p99, 1),
+    `${num(s.max, 1)} (${num(s.worstMax, 1)})`,
+    s.allDelivered ? `yes, ${s.writes.length} of ${s.writes.length} writes` : `NO: ${s.writes.filter((w) => w.allDelivered).length} of ${s.writes.length} writes`,
+    num(s.patchMs, 1),
+    `${num(s.serverCpuMsPerWrite)}, ${num(s.generatorCpuMsPerWrite)}`,
+    `${num(s.idleRssMB, 1)} → ${num(s.rssMB, 1)}`,
+    num(s.perWatcherKB, 1)
+  ])
+}
+
+/** The issue's fan-out targets: every watcher of the largest size updated with p99 ≤ 300 ms, ≤ 20 KB RSS per watcher at every size. */
+function fanoutTargets (fanout) {
+  if (!fanout?.sizes?.length) return []
+  const targets = []
+  const largest = fanout.sizes.at(-1)
+  targets.push({
+    name: `fan-out: ${num(largest.watchers)} watchers, p99 from the write's 200 to each watcher's event (all updated)`,
+    unit: 'ms',
+    value: largest.p99,
+    target: '≤ 300 ms',
+    met: largest.allDelivered && largest.p99 <= 300
+  })
+  for (const s of fanout.sizes) {
+    targets.push({ name: `fan-out: RSS per watcher with ${num(s.watchers)} watchers`, unit: 'KB', value: s.perWatcherKB, target: '≤ 20 KB', met: s.perWatcherKB <= 20 })
+  }
+  return targets
+}
+
+export function verdicts (rounds, resources, primary, fanout) {
   const targets = []
   const atLeast = (name, r, bound, target = `≥ ${bound}×`) => targets.push({ name, unit: 'ratio', value: r.median, range: r.range, rounds: r.rounds, target, met: r.median >= bound })
   const atMost = (name, r, bound) => targets.push({ name, unit: 'ratio', value: r.median, range: r.range, rounds: r.rounds, target: `≤ ${bound}×`, met: r.median <= bound })
@@ -49,6 +85,7 @@ export function verdicts (rounds, resources, primary) {
   targets.push({ name: `idle RSS on PostgreSQL (${pg?.settledIdleS ?? '?'} s without requests)`, unit: 'MB', value: pg?.settledRssMB ?? NaN, target: '≤ 120 MB', met: pg ? pg.settledRssMB <= 120 : undefined })
   targets.push({ name: 'RSS on PostgreSQL 2 s after the first GET', unit: 'MB', value: pg?.idleRssMB ?? NaN, target: '(information)', met: undefined })
   targets.push({ name: 'cold start to first GET on PostgreSQL', unit: 'ms', value: pg?.coldStartMs ?? NaN, target: '≤ 1,000 ms', met: pg ? pg.coldStartMs <= 1000 : undefined })
+  targets.push(...fanoutTargets(fanout))
   // For information: no target, but the same ratios the reading refers to.
   const info = (name, r) => targets.push({ name, unit: 'ratio', value: r.median, range: r.range, rounds: r.rounds, target: '(information)', met: undefined })
   info('GET If-None-Match (304) req/s ÷ ceiling', ratio(rounds, 'get.service.304', 'get.ceiling'))
@@ -79,6 +116,25 @@ function resourceRows (resources) {
   ]
 }
 
+/** The fan-out's lines: what ran, its table, or why it is missing. */
+function fanoutText (results, table, markdown = false) {
+  const { fanout } = results
+  if (!fanout) return []
+  if (fanout.error) return [`Fan-out not measured: ${fanout.error}`, '']
+  const { settings } = fanout
+  const code = (text) => markdown ? `\`${text}\`` : text
+  return [
+    `Fan-out: ${settings.sizes.map((n) => num(n)).join(' then ')} SSE watchers of ${code('GET /llm-config/watch')} on one replica ` +
+      `(${code(`WATCH_MAX=${settings.watchMax}`)}, heartbeat every ${settings.heartbeatMs / 1000} s), held by one load-generator process on the same machine; ` +
+      `${settings.writes} writes (${code('PATCH')}) per size, one at a time. Times are from the write's 200 to the moment the load generator read each ` +
+      `watcher's event, the median write's p50, p99 and max. RSS per watcher is (RSS with the watchers, ${settings.settleS} s after the writes − RSS before the first watcher) ÷ watchers.` +
+      (fanout.skipped?.length ? ` Not measured (file limit ${fanout.openFiles?.soft}): ${fanout.skipped.map((n) => num(n)).join(', ')} watchers.` : ''),
+    '',
+    table(FANOUT_HEAD, fanoutRows(fanout)),
+    ''
+  ]
+}
+
 const loadText = (load) => `${load.start.toFixed(2)} at start, ${load.end.toFixed(2)} at end`
 
 const FIGURE_HEAD = ['figure', 'req/s', 'p50 ms', 'p99 ms', 'server CPU ms / 1,000 req', 'load generator CPU ms / 1,000 req (cores)']
@@ -96,13 +152,15 @@ export async function writeOutputs (root, results, updateDocs) {
       `GET ${settings.getConnections} connections, PATCH ${settings.writeConnections}; ` +
       `large history = ${num(settings.historyRows)} rows; load average ${loadText(results.machine.loadAverage)}`,
     ...(results.notes.notModified ? [`If-None-Match not measured: ${results.notes.notModified}.`] : []),
+    ...(results.notes.embedded ? [`Embedded database not measured: ${results.notes.embedded}.`] : []),
     '',
     textTable(FIGURE_HEAD, rows),
     '',
     textTable(TARGET_HEAD, targetRows(targets)),
     '',
     textTable(RESOURCE_HEAD, resourceRows(resources)),
-    ''
+    '',
+    ...fanoutText(results, textTable)
   ].join('\n')
   process.stdout.write(text + '\n')
 
@@ -127,7 +185,7 @@ async function updateBenchmarksDoc (root, results, rows, resources) {
       ['kernel', machine.kernel],
       ['Node.js', machine.node],
       ['PostgreSQL', machine.postgres ?? 'not used'],
-      ['embedded (PGlite)', `PostgreSQL ${machine.pglite}`],
+      ['embedded (PGlite)', machine.pglite ? `PostgreSQL ${machine.pglite}` : 'not measured'],
       ['load average (1 min)', loadText(machine.loadAverage)]
     ]),
     '',
@@ -138,10 +196,12 @@ async function updateBenchmarksDoc (root, results, rows, resources) {
     markdownTable(FIGURE_HEAD, rows),
     '',
     ...(results.notes.notModified ? [`GET with If-None-Match is not measured: ${results.notes.notModified}.`, ''] : []),
+    ...(results.notes.embedded ? [`The embedded database is not measured in this run: ${results.notes.embedded}.`, ''] : []),
     markdownTable(TARGET_HEAD, targetRows(results.targets)),
     '',
     markdownTable(RESOURCE_HEAD, resourceRows(resources)),
     '',
+    ...fanoutText(results, markdownTable, true),
     END
   ].join('\n')
   const path = join(root, 'docs', 'benchmarks.md')

@@ -10,9 +10,16 @@ import { createServer } from 'node:net'
 /** @type {Set<import('node:child_process').ChildProcess>} */
 const children = new Set()
 
+/** Children started as the leader of a process group of their own: their own children go with them. */
+const groups = new WeakSet()
+
 export function killAllChildren () {
   for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    if (groups.has(child)) {
+      try {
+        process.kill(-(/** @type {number} */ (child.pid)), 'SIGKILL')
+      } catch {} // the group is gone already
+    } else if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   }
   children.clear()
 }
@@ -78,13 +85,13 @@ export function get (url, headers = {}) {
 /**
  * Starts `node <script>` with `env` (PORT is added) and resolves once GET `readyPath` answers
  * 200, polling every few milliseconds: the time until then is the cold start.
- * @param {{ name: string, script: string, env: Record<string, string | undefined>, readyPath?: string, timeoutMs?: number, cwd: string }} options
+ * @param {{ name: string, script: string, env: Record<string, string | undefined>, readyPath?: string, timeoutMs?: number, cwd: string, nodeArgs?: string[] }} options
  * @returns {Promise<Server>}
  */
-export async function startServer ({ name, script, env, readyPath = '/llm-config', timeoutMs = 60_000, cwd }) {
+export async function startServer ({ name, script, env, readyPath = '/llm-config', timeoutMs = 60_000, cwd, nodeArgs = [] }) {
   const port = await freePort()
   const started = performance.now()
-  const child = spawn(process.execPath, [script], {
+  const child = spawn(process.execPath, [...nodeArgs, script], {
     cwd,
     env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe']
@@ -125,18 +132,31 @@ export async function startServer ({ name, script, env, readyPath = '/llm-config
   return { name, url, pid: /** @type {number} */ (child.pid), startMs, stop, output: () => output }
 }
 
-/** Runs `node <script> ...args` to completion; resolves with its stdout, rejects on a non-zero exit. */
-export function runScript (script, args, { cwd, env = process.env, timeoutMs = 120_000 }) {
+/**
+ * Runs `node <script> ...args` to completion; resolves with its stdout, rejects on a non-zero exit.
+ * `group`: in a process group of its own, so that ending it (the timeout, killAllChildren) ends
+ * the servers it started too. `onStderr` sees its diagnostics as they come.
+ */
+export function runScript (script, args, { cwd, env = process.env, timeoutMs = 120_000, group = false, onStderr = undefined }) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [script, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: group })
     children.add(child)
+    if (group) groups.add(child)
+    if (onStderr) child.stderr.setEncoding('utf8').on('data', onStderr)
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (chunk) => { stdout += chunk })
     child.stderr.setEncoding('utf8').on('data', (chunk) => { stderr += chunk })
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    const kill = () => {
+      try {
+        if (group) process.kill(-(/** @type {number} */ (child.pid)), 'SIGKILL')
+        else child.kill('SIGKILL')
+      } catch {}
+    }
+    const timer = setTimeout(kill, timeoutMs)
     child.once('exit', (code, signal) => {
       clearTimeout(timer)
+      if (group) kill() // whatever it left behind
       children.delete(child)
       if (code === 0) resolve(stdout)
       else reject(new Error(`${script} failed (${code ?? signal}):\n${stderr}`))

@@ -5,7 +5,7 @@ export const PUBLIC_COLUMNS = `id, provider, api_url, model_tagger, model_enrich
   enabled, auto_tagging, auto_enrichment, external_enrichment, max_retries, retry_delay, backup_provider, backup_model,
   batch_size, concurrent_tasks, cache_responses, min_confidence_tagging, min_confidence_entity,
   api_key IS NOT NULL AS api_key_set, CASE WHEN api_key IS NULL THEN NULL ELSE api_key_hint END AS api_key_hint,
-  created_at, updated_at, version::integer AS version`
+  created_at, updated_at, version::integer AS version, api_key_version::integer AS api_key_version`
 
 /** The table the bare UPDATE baseline writes: a copy of llm_config, so the service's row and history stay its own. */
 export const BARE_TABLE = 'bench_bare_config'

@@ -2,8 +2,8 @@
 // memory (BENCH_BODY), serialized through the same response schema. What a read costs when
 // nothing but the web framework runs.
 import Fastify from 'fastify'
-import { LlmConfig } from '../../dist/llm-config/schemas.js'
-import { FORMATS } from '../../dist/plugins/validation.js'
+import { LlmConfig } from '../../dist/llm-config/config/schemas.js'
+import { FORMATS } from '../../dist/llm-config/config/formats.js'
 
 const body = JSON.parse(process.env.BENCH_BODY ?? '{}')
 // The same formats the service teaches fast-json-stringify (api_url is anyOf string/null).

@@ -4,8 +4,8 @@
 // On PostgreSQL (BENCH_DATABASE_URL) through postgres.js; otherwise on an embedded database
 // of its own (PGlite in BENCH_DATA_DIR), as the service would be.
 import Fastify from 'fastify'
-import { LlmConfig } from '../../dist/llm-config/schemas.js'
-import { FORMATS } from '../../dist/plugins/validation.js'
+import { LlmConfig } from '../../dist/llm-config/config/schemas.js'
+import { FORMATS } from '../../dist/llm-config/config/formats.js'
 import { BARE_TABLE, CREATE_BARE_TABLE, PUBLIC_COLUMNS } from '../lib/sql.mjs'
 
 /** @type {(text: string, params: unknown[]) => Promise<Record<string, unknown>[]>} */
