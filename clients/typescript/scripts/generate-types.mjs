@@ -25,7 +25,7 @@ function typeOf (schema, where) {
 function comment (schema) {
   const lines = []
   const description = schema.description ?? schema.anyOf?.find((part) => part.description)?.description
-  if (description) lines.push(description)
+  if (description) lines.push(/[.!?:]$/.test(description) ? description : `${description}.`)
   if (schema.readOnly) lines.push('Read-only: ignored on writes.')
   return lines.length === 0 ? '' : `  /** ${lines.join(' ')} */\n`
 }

@@ -16,7 +16,8 @@ export type KeyAnswer =
  * api_key_hint, which miss a rotation to a key with the same last four characters.
  */
 export function keyMarker (config: ServedConfig): string {
-  if ('api_key_version' in config) return `version:${String(config.api_key_version)}`
+  // hasOwn, not `in`: the type says the field is there, an older service may still omit it.
+  if (Object.hasOwn(config, 'api_key_version')) return `version:${String(config.api_key_version)}`
   return `hint:${String(config.api_key_set)}:${String(config.api_key_hint)}`
 }
 

@@ -5,47 +5,49 @@
 export interface LlmConfig {
   /** Read-only: ignored on writes. */
   id: number
-  /** LLM service provider */
+  /** LLM service provider. */
   provider: 'local' | 'ollama' | 'openai' | 'anthropic' | 'azure_openai' | 'google' | 'mistral' | 'cohere' | 'groq' | 'openrouter' | 'openai_compatible'
-  /** Custom API endpoint: an absolute http(s) URL */
+  /** Custom API endpoint: an absolute http(s) URL. */
   api_url: string | null
-  /** Model for content tagging */
+  /** Model for content tagging. */
   model_tagger: string
-  /** Model for content enrichment */
+  /** Model for content enrichment. */
   model_enricher: string
-  /** Model for analytics */
+  /** Model for analytics. */
   model_analytics: string
-  /** Model for response generation */
+  /** Model for response generation. */
   model_responder: string | null
-  /** Master switch for LLM processing */
+  /** Master switch for LLM processing. */
   enabled: boolean
   auto_tagging: boolean
   auto_enrichment: boolean
-  /** Allow enrichment through external APIs */
+  /** Allow enrichment through external APIs. */
   external_enrichment: boolean
   max_retries: number
-  /** Delay between retries, in seconds */
+  /** Delay between retries, in seconds. */
   retry_delay: number
-  /** Fallback provider */
+  /** Fallback provider. */
   backup_provider: 'local' | 'ollama' | 'openai' | 'anthropic' | 'azure_openai' | 'google' | 'mistral' | 'cohere' | 'groq' | 'openrouter' | 'openai_compatible' | null
-  /** Fallback model; needs backup_provider */
+  /** Fallback model; needs backup_provider. */
   backup_model: string | null
   batch_size: number
   concurrent_tasks: number
   cache_responses: boolean
   min_confidence_tagging: number
   min_confidence_entity: number
-  /** Whether an API key is stored (the key itself is never returned) Read-only: ignored on writes. */
+  /** Whether an API key is stored (the key itself is never returned). Read-only: ignored on writes. */
   api_key_set: boolean
-  /** The last 4 characters of the stored key (…WXYZ; … alone for keys under 12 characters), or null Read-only: ignored on writes. */
+  /** The last 4 characters of the stored key (…WXYZ; … alone for keys under 12 characters), or null. Read-only: ignored on writes. */
   api_key_hint: string | null
   /** Read-only: ignored on writes. */
   created_at: string
   /** Read-only: ignored on writes. */
   updated_at: string
-  /** Incremented by every change; the ETag is this number Read-only: ignored on writes. */
+  /** Incremented by every change; the ETag is this number. Read-only: ignored on writes. */
   version: number
+  /** The version that last set or replaced the API key (null while none is set): fetch /llm-config/credentials again only when it changes. Read-only: ignored on writes. */
+  api_key_version: number | null
 }
 
 /** The field names of LlmConfig, in the document's order. */
-export const LLM_CONFIG_FIELDS = ['id', 'provider', 'api_url', 'model_tagger', 'model_enricher', 'model_analytics', 'model_responder', 'enabled', 'auto_tagging', 'auto_enrichment', 'external_enrichment', 'max_retries', 'retry_delay', 'backup_provider', 'backup_model', 'batch_size', 'concurrent_tasks', 'cache_responses', 'min_confidence_tagging', 'min_confidence_entity', 'api_key_set', 'api_key_hint', 'created_at', 'updated_at', 'version'] as const
+export const LLM_CONFIG_FIELDS = ['id', 'provider', 'api_url', 'model_tagger', 'model_enricher', 'model_analytics', 'model_responder', 'enabled', 'auto_tagging', 'auto_enrichment', 'external_enrichment', 'max_retries', 'retry_delay', 'backup_provider', 'backup_model', 'batch_size', 'concurrent_tasks', 'cache_responses', 'min_confidence_tagging', 'min_confidence_entity', 'api_key_set', 'api_key_hint', 'created_at', 'updated_at', 'version', 'api_key_version'] as const
