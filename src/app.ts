@@ -89,6 +89,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}) {
   app.addSchema(Problem)
 
   await app.register(methods) // before any route is declared: it learns the methods of each path
+  // Before any route too, so that the document has them all (/metrics included).
+  if (config.docsEnabled) await app.register(swagger)
   // First, so that every answer is counted, those of the hooks below included.
   await app.register(metrics, { token: config.metricsToken })
   await app.register(errors, { formats: FORMATS })
@@ -98,7 +100,6 @@ export async function buildApp (config: Config, options: BuildOptions = {}) {
   // Graceful shutdown's drain phase (server.ts): after the security headers and CORS, so its 503s carry them.
   await app.register(drain)
   await app.register(writeLimits, { writesPerMinute: config.rateLimits.writesPerMinute })
-  if (config.docsEnabled) await app.register(swagger)
   await app.register(database, { target: config.database, deadlineMs: config.databaseDeadlineMs, database: options.database })
   await app.register(auth, { tokens: config.tokens, authFailuresPerMinute: config.rateLimits.authFailuresPerMinute, dataDir: config.dataDir })
   await app.register(underPressure, config.pressure)

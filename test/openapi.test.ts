@@ -103,3 +103,38 @@ t.test('every request body and every response with a body shows an example', asy
     }
   }
 })
+
+t.test('the document says what the service does: statuses, response headers, writable input, enforceable formats, the package\'s version', async (t) => {
+  const document = await generatedDocument(t) as any
+  const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+  t.equal(document.info.version, pkg.version, 'info.version is package.json\'s')
+  const get = document.paths['/llm-config'].get.responses
+  t.ok(get['400'], 'GET /llm-config can answer 400 (?consistent=maybe)')
+  t.ok(document.paths['/llm-config/restore'].post.responses['413'], 'restore can answer 413')
+  t.ok(get['200'].headers.etag && get['304'].headers.etag && get['412'].headers.etag, 'ETag on GET\'s 200, 304 and 412')
+  for (const method of ['put', 'patch', 'delete']) {
+    const responses = document.paths['/llm-config'][method].responses
+    t.ok(responses['200'].headers.etag, `${method}: ETag on 200`)
+    t.ok(responses['401'].headers['www-authenticate'], `${method}: WWW-Authenticate on 401`)
+    t.ok(responses['429'].headers['retry-after'] && responses['503'].headers['retry-after'], `${method}: Retry-After on 429 and 503`)
+  }
+  t.ok(document.paths['/llm-config'].patch.responses['415'].headers['accept-patch'], 'Accept-Patch on PATCH\'s 415')
+  t.same(document.paths['/llm-config/credentials'].get.responses['200'].headers['cache-control'].schema, { type: 'string', const: 'no-store' })
+
+  const { LlmConfig, LlmConfigInput } = document.components.schemas
+  for (const field of ['id', 'api_key_set', 'api_key_hint', 'created_at', 'updated_at', 'version']) {
+    t.equal(LlmConfig.properties[field].readOnly, true, `LlmConfig.${field} is readOnly`)
+    t.notOk(LlmConfigInput.properties[field].readOnly, `LlmConfigInput.${field} is not: a GET body sent back stays valid`)
+    t.match(LlmConfigInput.properties[field].description, /accepted and ignored/)
+  }
+
+  // The patterns say what the formats say, for the values a client would send.
+  const urlPattern = new RegExp(LlmConfigInput.properties.api_url.anyOf[0].pattern, 'u')
+  const keyPattern = new RegExp(LlmConfigInput.properties.api_key.anyOf[0].pattern, 'u')
+  for (const url of ['http://localhost:11434', 'HTTPS://api.example.com/v1', 'ftp://x', '/v1', 'http:example.com', 'http://exa mple.com', 'http:///x']) {
+    t.equal(urlPattern.test(url), FORMATS['http-url']?.validate(url), `http-url pattern and format agree on ${url}`)
+  }
+  for (const key of ['sk-0123456789abcdef', '…WXYZ', 'llmcfg:v1:abc', 'x']) {
+    t.equal(keyPattern.test(key), FORMATS['api-key']?.validate(key), `api-key pattern and format agree on ${key}`)
+  }
+})

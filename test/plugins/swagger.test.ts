@@ -22,7 +22,7 @@ t.test('the OpenAPI document describes every route', async (t) => {
     .flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ route: `${method.toUpperCase()} ${path}`, op })))
   t.same(operations.map((o) => o.route).sort(), [
     'DELETE /llm-config', 'GET /healthz', 'GET /llm-config', 'GET /llm-config/credentials', 'GET /llm-config/history',
-    'GET /llm-config/history/{version}', 'GET /llm-config/watch', 'GET /metrics', 'GET /readyz', 'PATCH /llm-config', 'POST /llm-config/restore',
+    'GET /llm-config/history/{version}', 'GET /llm-config/watch', 'GET /metrics', 'GET /readyz', 'GET /whoami', 'PATCH /llm-config', 'POST /llm-config/restore',
     'POST /llm-config/verify', 'PUT /llm-config'
   ])
   const operationIds = new Set<string>()
@@ -41,7 +41,7 @@ t.test('the OpenAPI document describes every route', async (t) => {
     t.same(Object.keys(op.responses).sort(), ['200', '400', '401', '403', '412', '413', '415', '422', '429', '500', '503'])
     t.equal(op.responses['412']?.content?.['application/problem+json']?.schema.$ref, '#/components/schemas/Problem')
   }
-  t.same(Object.keys(doc.paths['/llm-config'].get.responses).sort(), ['200', '304', '401', '403', '429', '500', '503'])
+  t.same(Object.keys(doc.paths['/llm-config'].get.responses).sort(), ['200', '304', '400', '401', '403', '412', '429', '500', '503'])
   t.same(doc.paths['/llm-config/credentials'].get.security, [{ bearerAuth: [] }])
   t.equal(doc.paths['/llm-config'].get.responses['200'].content['application/json'].schema.$ref, '#/components/schemas/LlmConfig')
   t.equal(doc.paths['/llm-config'].put.requestBody.content['application/json'].schema.$ref, '#/components/schemas/LlmConfigInput')

@@ -10,24 +10,21 @@ import type { WriteKind } from './repository.js'
 import { sendWriteResult } from './write-result.js'
 import { Credentials, LlmConfig, LlmConfigInput } from './schemas.js'
 import { PROBLEM_EXAMPLES as examples, problemResponse as problem } from '../../http/problems.js'
+import { accessResponses, bodyResponses, failureResponses, HEADERS, invalidPart, unavailableResponse, unsupportedMediaTypeResponse, withHeaders } from '../../http/responses.js'
 import { ref } from '../../http/schema.js'
 import { mediaTypeOf, unsupportedMediaType } from '../../http/media-types.js'
 
-const unauthorized = problem('Missing or unknown bearer token', examples.unauthorized)
-
-const writeResponses = {
-  200: { ...ref(LlmConfig), description: 'The configuration as stored after the write' },
+const writeResponses = (accepted: string[], header: Record<string, { type: string, description: string }> = HEADERS.accept) => ({
+  200: withHeaders({ ...ref(LlmConfig), description: 'The configuration as stored after the write' }, HEADERS.etag),
   400: problem('Malformed JSON, a forbidden key, or a body that does not match LlmConfigInput', examples.invalidBody),
-  401: unauthorized,
-  403: problem('The token\'s role does not allow this', examples.forbidden('write')),
-  412: problem('If-Match does not match the current ETag: the configuration changed since it was read', examples.precondition),
-  413: problem('Body larger than 1 MiB', { type: 'about:blank', title: 'Payload Too Large', status: 413, detail: 'Request body is too large' }),
-  415: problem('Content type is not JSON', examples.unsupportedMediaType),
+  ...accessResponses('write'),
+  412: withHeaders(problem('If-Match does not match the current ETag (the configuration changed since it was read), or If-None-Match does; the ETag header is the current one',
+    examples.precondition), HEADERS.etag),
+  413: bodyResponses[413],
+  415: unsupportedMediaTypeResponse(accepted, header),
   422: problem('The resulting configuration breaks a rule (backup_model needs a backup_provider)', examples.ruleViolation),
-  429: problem('Too many failed authentications (or writes) from this address; see Retry-After', examples.rateLimited),
-  500: problem('Unexpected error', examples.internal),
-  503: problem('The database did not answer in time; see Retry-After', examples.databaseUnavailable)
-}
+  ...failureResponses
+})
 
 /** What PATCH takes: a merge patch (RFC 7396), also as plain JSON. */
 const MERGE_PATCH_TYPES = ['application/merge-patch+json', 'application/json']
@@ -66,13 +63,14 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         consistent: Type.Optional(Type.Boolean({ description: 'true reads from the database instead of the replica\'s copy' }))
       }),
       response: {
-        200: { ...ref(LlmConfig), description: 'The configuration; its ETag header identifies this state' },
-        304: { description: 'Not modified: the If-None-Match ETag is still current', type: 'null' },
-        401: problem('Missing or unknown bearer token (when READER_TOKENS is configured)', examples.unauthorized),
-        403: problem('The token\'s role does not allow this', examples.forbidden('read')),
-        429: problem('Too many failed authentications from this address; see Retry-After', examples.authFailures),
-        500: problem('Unexpected error', examples.internal),
-        503: problem('The database did not answer in time; see Retry-After', examples.databaseUnavailable)
+        200: withHeaders({ ...ref(LlmConfig), description: 'The configuration; its ETag header identifies this state' }, HEADERS.etag),
+        304: withHeaders({ description: 'Not modified: the If-None-Match ETag is still current', type: 'null' }, HEADERS.etag),
+        400: problem('An invalid query string (`?consistent=maybe`)', invalidPart('querystring', 'consistent', 'must be boolean')),
+        ...accessResponses('read'),
+        412: withHeaders(problem('If-Match does not name the current ETag; the ETag header is the current one', {
+          ...examples.precondition, detail: 'The configuration\'s current ETag is "7", which If-Match does not name.'
+        }), HEADERS.etag),
+        ...failureResponses
       }
     }
   }, async (request, reply) => {
@@ -113,12 +111,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'getLlmConfigCredentials',
       security: bearer,
       response: {
-        200: { ...ref(Credentials), description: 'The key (null when none is stored); never cached' },
-        401: unauthorized,
+        200: withHeaders({ ...ref(Credentials), description: 'The key (null when none is stored); never cached' }, HEADERS.noStore),
+        ...accessResponses('reveal'),
         403: problem('The token\'s role does not allow this (reader tokens may not reveal the key)', examples.forbidden('reveal')),
-        429: problem('Too many failed authentications from this address; see Retry-After', examples.authFailures),
         500: problem('The stored key cannot be decrypted with the configured encryption keys (fails closed), or an unexpected error', examples.keyUnavailable),
-        503: problem('The database did not answer in time; see Retry-After', examples.databaseUnavailable)
+        503: unavailableResponse()
       }
     }
   }, async (request, reply) => {
@@ -147,7 +144,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     operationId,
     security: bearer,
     headers: IfMatch,
-    response: writeResponses
+    response: writeResponses(['application/json'])
   })
 
   app.put('/llm-config', {
@@ -163,6 +160,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       ...writeSchema('replaceLlmConfig', 'Replace the configuration',
         'Given settings take the given values; settings left out return to their defaults. api_key: a string sets it, null clears it, absent keeps it.'),
       consumes: ['application/json'],
+      // A merge patch sent here is refused with Accept-Patch naming where it goes.
+      response: writeResponses(['application/json'], { ...HEADERS.accept, ...HEADERS.acceptPatch }),
       body: ref(LlmConfigInput)
     }
   }, write('replace'))
@@ -174,6 +173,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       ...writeSchema('updateLlmConfig', 'Update some settings (JSON Merge Patch)',
         'RFC 7396 merge patch (application/merge-patch+json or application/json): only the given settings change; null clears a nullable setting.'),
       consumes: MERGE_PATCH_TYPES,
+      response: writeResponses(MERGE_PATCH_TYPES, HEADERS.acceptPatch),
       body: ref(LlmConfigInput)
     }
   }, write('merge'))

@@ -9,10 +9,18 @@ const Provider = (description: string) => Type.Enum(PROVIDERS, { description })
 const ModelName = (description: string) => Type.String({ minLength: 1, maxLength: 100, description })
 const Confidence = Type.Number({ minimum: 0, maximum: 1 })
 
+// The custom formats (formats.ts) as patterns too, so that tools that know only standard JSON
+// Schema (a validating proxy, a generated client) enforce them: a pattern is all they check;
+// the service's format checks the rest (the URL parses; the key is not our ciphertext).
+/** http-url: http:// or https:// (any case), a host, no whitespace. */
+const HTTP_URL_PATTERN = '^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#]\\S*$'
+/** api-key: not the masked hint (…WXYZ), not the stored ciphertext (llmcfg:v1:…). */
+const API_KEY_PATTERN = '^(?!…|llmcfg:v1:)'
+
 /** The writable settings, in the table's column order (api_key is handled apart: it is write-only). */
 const settings = {
   provider: Provider('LLM service provider'),
-  api_url: Nullable(Type.String({ format: 'http-url', maxLength: 255, description: 'Custom API endpoint: an absolute http(s) URL' })),
+  api_url: Nullable(Type.String({ format: 'http-url', pattern: HTTP_URL_PATTERN, maxLength: 255, description: 'Custom API endpoint: an absolute http(s) URL' })),
   model_tagger: ModelName('Model for content tagging'),
   model_enricher: ModelName('Model for content enrichment'),
   model_analytics: ModelName('Model for analytics'),
@@ -97,6 +105,14 @@ const readOnly = {
   })
 }
 
+// LlmConfigInput's copies of the read-only fields: accepted and ignored, so a GET body can be
+// edited and sent back. Not marked readOnly: with additionalProperties false, a validating
+// proxy would then refuse that body (OpenAPI 3.1: a readOnly property SHOULD NOT be sent).
+const ignoredOnWrite = Object.fromEntries(Object.entries(readOnly).map(([name, schema]) => {
+  const { readOnly: _readOnly, description, ...rest } = schema as unknown as { readOnly?: boolean, description?: string }
+  return [name, { ...rest, description: `${description === undefined ? '' : `${description}. `}Read-only: accepted and ignored on writes.` }]
+})) as unknown as typeof readOnly
+
 export const LlmConfig = Type.Object({
   id: readOnly.id,
   ...settings,
@@ -120,10 +136,11 @@ export const LlmConfigInput = Type.Partial(Type.Object({
     minLength: 1,
     maxLength: 255,
     format: 'api-key',
+    pattern: API_KEY_PATTERN,
     writeOnly: true,
     description: 'A string sets the key, null clears it, absent keeps the stored key. Its masked hint (…WXYZ) or the stored ciphertext are refused.'
   })),
-  ...readOnly
+  ...ignoredOnWrite
 }), {
   $id: 'LlmConfigInput',
   additionalProperties: false,

@@ -6,18 +6,15 @@ import { sendProblem } from '../../http/problems.js'
 import { HistoryPage, HistoryVersion, RestoreRequest } from './schemas.js'
 import { LlmConfig } from '../config/schemas.js'
 import { PROBLEM_EXAMPLES as examples, problemResponse as problem } from '../../http/problems.js'
-import { invalidPart } from '../../http/responses.js'
+import { accessResponses, bodyResponses, failureResponses, HEADERS, invalidPart, unavailableResponse, withHeaders } from '../../http/responses.js'
 import { ref } from '../../http/schema.js'
 import { sendWriteResult } from '../config/write-result.js'
 
 const MAX_PAGE = 100
 
 const readResponses = {
-  401: problem('Missing or unknown bearer token (when READER_TOKENS is configured)', examples.unauthorized),
-  403: problem('The token\'s role does not allow this', examples.forbidden('read')),
-  429: problem('Too many failed authentications from this address', examples.authFailures),
-  500: problem('Unexpected error', examples.internal),
-  503: problem('The database did not answer in time; see Retry-After', examples.databaseUnavailable)
+  ...accessResponses('read'),
+  ...failureResponses
 }
 
 const historyRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -83,18 +80,21 @@ const historyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags: ['history'],
       summary: 'Restore an earlier version',
-      description: 'Makes a new version whose state equals the given version\'s, the API key included. Honours If-Match.',
+      description: 'Makes a new version whose settings equal the given version\'s. The API key stays the current one unless restore_api_key is true. Honours If-Match.',
       operationId: 'restoreLlmConfig',
       security: bearer,
-      headers: Type.Object({ 'if-match': Type.Optional(Type.String({ description: 'Apply only if the configuration still has this ETag (or `*`)' })) }),
+      headers: Type.Object({
+        'if-match': Type.Optional(Type.String({ description: 'Apply only if the configuration still has this ETag (or `*`)' })),
+        'if-none-match': Type.Optional(Type.String({ description: 'Apply only if the configuration no longer has this ETag' }))
+      }),
       body: ref(RestoreRequest),
       response: {
-        200: { ...ref(LlmConfig), description: 'The configuration as stored after the restore' },
+        200: withHeaders({ ...ref(LlmConfig), description: 'The configuration as stored after the restore' }, HEADERS.etag),
         400: problem('Malformed body', { ...examples.invalidBody, errors: [{ pointer: '#/version', field: 'version', detail: 'must be >= 1' }] }),
-        401: problem('Missing or unknown bearer token', examples.unauthorized),
-        403: problem('The token\'s role does not allow this', examples.forbidden('write')),
-        412: problem('If-Match does not match the current ETag', examples.precondition),
-        415: problem('Content type is not JSON', examples.unsupportedMediaType),
+        ...accessResponses('write'),
+        412: withHeaders(problem('If-Match does not match the current ETag, or If-None-Match does; the ETag header is the current one', examples.precondition), HEADERS.etag),
+        413: bodyResponses[413],
+        415: bodyResponses[415],
         422: problem('No such version in the history', {
           type: examples.ruleViolation.type,
           title: 'Unknown version',
@@ -102,17 +102,17 @@ const historyRoutes: FastifyPluginAsyncTypebox = async (app) => {
           detail: 'There is no such version in the history (it never existed, or HISTORY_RETAIN pruned it).',
           errors: [{ pointer: '#/version', field: 'version', detail: 'is not a version in the history' }]
         }),
-        429: problem('Too many writes or failed authentications from this address', examples.rateLimited),
         500: problem('The key of that version cannot be decrypted with the configured keys, or an unexpected error', examples.keyUnavailable),
-        503: problem('The database did not answer in time; see Retry-After', examples.databaseUnavailable)
+        503: unavailableResponse()
       }
     }
   }, async (request, reply) => {
-    const ifMatch = request.headers['if-match']
     const result = await app.llmConfig.restore({
       version: request.body.version,
+      restoreApiKey: request.body.restore_api_key,
       actor: request.principal.name,
-      ifMatch
+      ifMatch: request.headers['if-match'],
+      ifNoneMatch: request.headers['if-none-match']
     })
     return sendWriteResult(app, request, reply, result)
   })

@@ -11,7 +11,7 @@ import { loggableError } from '../../logging.js'
 import { sendProblem } from '../../http/problems.js'
 import type { Snapshot } from '../config/repository.js'
 import { CONFIG_EXAMPLE } from '../config/schemas.js'
-import { PROBLEM_EXAMPLES as examples, problemResponse as problem } from '../../http/problems.js'
+import { accessResponses, unavailableResponse } from '../../http/responses.js'
 import type { LlmConfig } from '../config/schemas.js'
 
 const CONFIG_SCHEMA = { $ref: 'LlmConfig#' }
@@ -49,10 +49,8 @@ const watch: FastifyPluginAsyncTypebox = async (app) => {
             }
           }
         },
-        401: problem('Missing or unknown bearer token (when READER_TOKENS is configured)', examples.unauthorized),
-        403: problem('The token\'s role does not allow this', examples.forbidden('read')),
-        429: problem('Too many failed authentications from this address', examples.authFailures),
-        503: problem('This replica has as many watchers as WATCH_MAX allows; see Retry-After', {
+        ...accessResponses('read'),
+        503: unavailableResponse('This replica has as many watchers as WATCH_MAX allows, or is shutting down or overloaded; see Retry-After', {
           type: 'about:blank',
           title: 'Service Unavailable',
           status: 503,

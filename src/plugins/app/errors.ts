@@ -23,7 +23,11 @@ export function fieldErrors (errors: AjvError[], formats: Formats): FieldError[]
     entries.set(`${path}\0${detail}`, { pointer: `#${path}`, field, detail })
   }
   // A nullable field fails both branches of its anyOf; the non-null branch says what is wrong.
-  const real = errors.filter((e) => e.keyword !== 'anyOf' && !(e.keyword === 'type' && e.params.type === 'null'))
+  // A custom format carries a pattern for other tools (llm-config/config/schemas.ts): both fail
+  // together, and the format's wording says more than the pattern's regular expression.
+  const formatFailed = new Set(errors.filter((e) => e.keyword === 'format').map((e) => e.instancePath))
+  const real = errors.filter((e) => e.keyword !== 'anyOf' && !(e.keyword === 'type' && e.params.type === 'null') &&
+    !(e.keyword === 'pattern' && formatFailed.has(e.instancePath)))
   for (const error of real.length > 0 ? real : errors) {
     if (error.keyword === 'additionalProperties') {
       // Ajv's instancePath is already a JSON Pointer; the property name needs escaping (RFC 6901).

@@ -14,7 +14,8 @@ import fp from 'fastify-plugin'
 import { Type } from 'typebox'
 import { withDeadline } from '../../db/deadline.js'
 import { isMigrated } from '../../db/migrate.js'
-import { PROBLEM_TYPES, ProblemError, problemResponse, sendProblem } from '../../http/problems.js'
+import { PROBLEM_TYPES, ProblemError, sendProblem } from '../../http/problems.js'
+import { unavailableResponse } from '../../http/responses.js'
 import { loggableError } from '../../logging.js'
 
 /** A readiness check: resolves when ready; a ProblemError's detail says why not. */
@@ -61,8 +62,8 @@ export default fp(async function health (app: FastifyInstance) {
       security: [], // public: probes carry no token
       response: {
         200: { ...Status('ready'), description: 'Ready to serve' },
-        503: problemResponse('The database is unreachable or not migrated, or the stored API key does not decrypt with the configured keys; ' +
-          'or the replica is overloaded or shutting down (see Retry-After)', {
+        503: unavailableResponse('The database is unreachable or not migrated, or the stored API key does not decrypt with the configured keys; ' +
+          'or the replica is overloaded or shutting down (then with Retry-After)', {
           type: PROBLEM_TYPES.unavailable, title: 'Service Unavailable', status: 503, detail: 'The database is not reachable.'
         })
       }

@@ -6,18 +6,17 @@
 // Registered before every other plugin's hooks: fastify-metrics times a request from its own
 // onRequest hook, so a request that an earlier hook answers (401/403/429 of auth, the drain's
 // and under-pressure's 503) would never be counted.
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyPluginCallback } from 'fastify'
 import fp from 'fastify-plugin'
 import fastifyMetricsModule, { type IMetricsPluginOptions } from 'fastify-metrics'
 import { Registry } from 'prom-client'
 import { PROBLEM_TYPES, problemResponse, sendProblem } from '../../http/problems.js'
-import { bearerToken } from '../../http/bearer-token.js'
+import { bearerToken, tokenDigest as digest } from '../../http/bearer-token.js'
+import { unavailableResponse, withHeaders } from '../../http/responses.js'
 
 // fastify-metrics is CommonJS with a default export: under ESM it arrives wrapped.
 const fastifyMetrics = ((fastifyMetricsModule as unknown as { default?: unknown }).default ?? fastifyMetricsModule) as FastifyPluginCallback<Partial<IMetricsPluginOptions>>
-
-const digest = (value: string) => createHash('sha256').update(value).digest()
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -60,8 +59,11 @@ export default fp(async function metrics (app: FastifyInstance, options: { token
             }
           }
         },
-        401: problemResponse('METRICS_TOKEN is set and the request does not carry it', {
+        401: withHeaders(problemResponse('METRICS_TOKEN is set and the request does not carry it', {
           type: PROBLEM_TYPES.unauthorized, title: 'Unauthorized', status: 401, detail: 'GET /metrics needs METRICS_TOKEN as a bearer token.'
+        }), { 'www-authenticate': { type: 'string', description: '`Bearer realm="metrics"`' } }),
+        503: unavailableResponse('The replica is shutting down or overloaded; see Retry-After', {
+          type: PROBLEM_TYPES.unavailable, title: 'Service Unavailable', status: 503, detail: 'This replica is shutting down; retry on another one.'
         })
       }
     }

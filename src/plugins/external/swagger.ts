@@ -2,10 +2,14 @@
 // Swagger UI at /docs, served from the package's own assets (works offline). The document is
 // also committed as openapi.json (npm run openapi) and linted with Spectral and Redocly
 // (npm run lint:openapi): fix findings here and in the route declarations, not in the rulesets.
+import { readFileSync } from 'node:fs'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+
+// The document versions the API as the package does: one number for a release of both.
+const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version
 
 /** Where Swagger UI and the document are served. */
 export const DOCS_PREFIX = '/docs'
@@ -33,7 +37,7 @@ export default fp(async function docs (app: FastifyInstance) {
       openapi: '3.1.0',
       info: {
         title: 'llm-config-service',
-        version: '1.0.0',
+        version: PACKAGE_VERSION,
         description: 'Owns an application\'s LLM configuration: provider and models per AI task, API key, retries and fallback, batching and concurrency, confidence thresholds.',
         contact: { name: 'llm-config-service maintainers' },
         // package.json is "private" and grants no licence. An SPDX LicenseRef- names a licence outside the SPDX list.
@@ -44,7 +48,8 @@ export default fp(async function docs (app: FastifyInstance) {
       tags: [
         { name: 'llm-config', description: 'The LLM configuration: read, write, watch, verify against the provider, reveal the key' },
         { name: 'history', description: 'Every version of the configuration: who changed what, and restore' },
-        { name: 'health', description: 'Liveness, readiness and metrics, for orchestrators, load balancers and monitoring' }
+        { name: 'health', description: 'Liveness, readiness and metrics, for orchestrators, load balancers and monitoring' },
+        { name: 'auth', description: 'Who the calling token is' }
       ],
       components: {
         securitySchemes: {
