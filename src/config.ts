@@ -2,6 +2,7 @@
 // TypeBox schema, into a typed Config that is passed down from there.
 import { Type, type Static } from 'typebox'
 import { Value } from 'typebox/value'
+import type { DatabaseTarget } from './db/client.js'
 import { ConfigError, parseKeyList, parseTokenList, type Role, type TokenEntry } from './config-lists.js'
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -41,11 +42,7 @@ const Env = Type.Object({
   LOG_LEVEL: Type.Enum(logLevels, { default: 'info' })
 }, { required: ['NODE_ENV', 'PORT', 'HOST', 'DATA_DIR', 'DOCS_ENABLED', 'ADMIN_UI_ENABLED', 'WRITE_RATE_LIMIT', 'AUTH_FAILURE_LIMIT', 'DATABASE_DEADLINE_MS', 'WATCH_MAX', 'WATCH_HEARTBEAT_MS', 'VERIFY_TIMEOUT_MS', 'VERIFY_ALLOW_PRIVATE', 'VERIFY_RATE_LIMIT', 'PRESSURE_MAX_EVENT_LOOP_DELAY_MS', 'PRESSURE_MAX_HEAP_USED_BYTES', 'SHUTDOWN_DRAIN_MS', 'LOG_LEVEL'] })
 
-export type DatabaseTarget =
-  | { kind: 'postgres', url: string }
-  | { kind: 'embedded', dataDir: string | null } // null: in memory
-
-export type { Role, TokenEntry }
+export type { DatabaseTarget, Role, TokenEntry }
 
 export interface Config {
   production: boolean

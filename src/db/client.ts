@@ -6,11 +6,15 @@ import type { PGlite } from '@electric-sql/pglite'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
-import type { DatabaseTarget } from '../config.js'
 import { makePrivate, PRIVATE_FOLDER } from './permissions.js'
 import * as schema from './schema.js'
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>
+
+/** Which database to open (config.ts reads it from DATABASE_URL and DATA_DIR). */
+export type DatabaseTarget =
+  | { kind: 'postgres', url: string }
+  | { kind: 'embedded', dataDir: string | null } // null: in memory
 
 export type Database =
   | { kind: 'postgres', db: Db, url: string, close: () => Promise<void> }
