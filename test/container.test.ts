@@ -85,8 +85,9 @@ t.test('Dockerfile: pinned bases, production-only dependencies, non-root, health
   for (const needed of ['dist', 'drizzle', 'package.json']) {
     t.ok(all(final, 'COPY').some((args) => copyPaths(args).slice(0, -1).some((path) => basename(path) === needed)), `final stage has ${needed}`)
   }
+  t.ok(all(final, 'COPY').some((args) => copyPaths(args).slice(0, -1).some((path) => /(^|\/)ui\/dist$/.test(path))), 'final stage has the admin console (ui/dist)')
 
-  const ignored = read('.dockerignore').split(/\r?\n/).map((line) => line.trim().replace(/^\/|\/$/g, ''))
+  const ignored = read('.dockerignore').split(/\r?\n/).map((line) => line.trim().replace(/^\*\*\//, '').replace(/^\/|\/$/g, ''))
   for (const entry of ['node_modules', 'data', '.git', 'dist']) t.ok(ignored.includes(entry), `.dockerignore excludes ${entry}`)
 })
 
@@ -137,6 +138,7 @@ t.test('the Dockerfile steps build a service that starts, serves and stops clean
     for (const path of paths) {
       const from = join(context, path.replace(/^\/app\//, ''))
       const to = /^\.?\/?$|\/$/.test(destination) ? join(image, destination, basename(path)) : join(image, destination)
+      await mkdir(dirname(to), { recursive: true })
       await rename(from, to)
     }
   }
