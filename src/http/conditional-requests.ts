@@ -25,7 +25,7 @@ export function ifNoneMatchHolds (header: string, currentEtag: string): boolean 
 /** Which precondition fails against the current ETag, or undefined when they all hold (§13.2.2's order). */
 export function failedPrecondition ({ ifMatch, ifNoneMatch }: Preconditions, currentEtag: string): 'if-match' | 'if-none-match' | undefined {
   if (ifMatch !== undefined && !ifMatchHolds(ifMatch, currentEtag)) return 'if-match'
-  if (ifMatch === undefined && ifNoneMatch !== undefined && !ifNoneMatchHolds(ifNoneMatch, currentEtag)) return 'if-none-match'
+  if (ifNoneMatch !== undefined && !ifNoneMatchHolds(ifNoneMatch, currentEtag)) return 'if-none-match'
   return undefined
 }
 

@@ -7,6 +7,7 @@ export const defaultRow = {
   api_key: null,
   api_key_hint: null,
   version: 1,
+  api_key_version: null,
   api_url: null,
   model_tagger: 'phi3',
   model_enricher: 'llama3',
