@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { LlmConfigInput } from '../src/llm-config/config/schemas.js'
+import { LlmConfig, LlmConfigInput } from '../src/llm-config/config/schemas.js'
 import { closedPort, startFake } from './support/fake-providers.js'
 import { assertBuilt, childEnv, startServer, within, type Env } from './support/server-process.js'
 
@@ -75,7 +75,9 @@ function typeOf (schema: Record<string, unknown>): string {
 t.test('the CLI\'s table of field types is LlmConfigInput\'s', async (t) => {
   const properties = LlmConfigInput.properties as unknown as Record<string, Record<string, unknown>>
   const names = Object.keys(properties)
-  const readOnly = names.filter((name) => properties[name]?.readOnly === true)
+  // Read-only as LlmConfig marks them (LlmConfigInput accepts and ignores them, unmarked).
+  const served = LlmConfig.properties as unknown as Record<string, Record<string, unknown>>
+  const readOnly = names.filter((name) => served[name]?.readOnly === true)
   const writable = names.filter((name) => !readOnly.includes(name))
   t.ok(writable.includes('api_key') && writable.includes('batch_size'), 'the schema was read')
   t.same(FIELDS, Object.fromEntries(writable.map((name) => [name, typeOf(properties[name] ?? {})])), 'every writable field, with its type and nullability')

@@ -30,7 +30,7 @@ export const FIELDS = {
 }
 
 /** Fields the service shows but ignores on writes: naming one in `set` is a mistake. */
-export const READ_ONLY = ['id', 'api_key_set', 'api_key_hint', 'created_at', 'updated_at', 'version']
+export const READ_ONLY = ['id', 'api_key_set', 'api_key_hint', 'created_at', 'updated_at', 'version', 'api_key_version']
 
 /** Fields whose value is a secret: never echoed in an error message. */
 const SECRET = new Set(['api_key'])
