@@ -10,6 +10,7 @@ import { PROVIDERS } from '../../src/db/providers.js'
 import { SETTING_NAMES } from '../../src/llm-config/config/schemas.js'
 import { auth, testApp, type TestApp } from '../helper.js'
 import { HIGH_LIMITS } from '../support/roles.js'
+import { isDeepStrictEqual } from 'node:util'
 
 type Settings = Record<string, unknown>
 type Body = Record<string, unknown>
@@ -98,6 +99,13 @@ async function checkWrite (model: Model, real: Real, res: Awaited<ReturnType<Rea
     assert.equal(res.statusCode, 422, `${context}: backup_model without backup_provider`)
     assert.match(String(res.headers['content-type']), /^application\/problem\+json/)
     assert.equal(res.json().errors?.[0]?.field, 'backup_model')
+  } else if (isDeepStrictEqual(next.settings, model.settings) && next.key === model.key) {
+    // Nothing to change: the current state and ETag, no new version.
+    count(real, '200')
+    assert.equal(res.statusCode, 200, `${context}: ${res.body}`)
+    assert.equal(String(res.headers.etag), model.etag, `${context}: a write that changes nothing keeps the ETag`)
+    assert.equal(res.json().updated_at, model.updatedAt, `${context}: and updated_at`)
+    assert.deepEqual(shown(res.json()), expected(model, real), `${context}: the answer`)
   } else {
     count(real, '200')
     assert.equal(res.statusCode, 200, `${context}: ${res.body}`)

@@ -43,7 +43,7 @@ export default fp(async function methods (app: FastifyInstance) {
     for (const resource of resources.values()) {
       if (resource.pattern.test(path)) for (const method of resource.methods) methods.add(method)
     }
-    return methods.size === 0 ? undefined : [...methods]
+    return methods.size === 0 ? undefined : [...methods].sort() // one order, whatever the routes' order
   }
 
   // OPTIONS in onRequest, before @fastify/cors's hook would refuse one that is not a preflight
