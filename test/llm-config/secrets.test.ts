@@ -51,7 +51,10 @@ t.test('the database holds ciphertext only; responses show the hint, the credent
   t.notMatch(JSON.stringify(raw), KEY, 'a raw SELECT never contains the plaintext')
 
   await app.inject({ method: 'PATCH', url: '/llm-config', headers: json, payload: { api_key: KEY } })
-  t.not(await storedKey(app), first, 'writing the same key again stores different ciphertext')
+  t.equal(await storedKey(app), first, 'the same key again is no change: nothing is written')
+  await app.inject({ method: 'PATCH', url: '/llm-config', headers: json, payload: { api_key: `${KEY}-other` } })
+  await app.inject({ method: 'PATCH', url: '/llm-config', headers: json, payload: { api_key: KEY } })
+  t.not(await storedKey(app), first, 'the key written again later is encrypted afresh: different ciphertext (a new nonce)')
 
   const read = (await app.inject({ method: 'GET', url: '/llm-config' })).json()
   t.match(read, { api_key_set: true, api_key_hint: '…WXYZ' })
