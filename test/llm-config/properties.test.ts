@@ -28,7 +28,7 @@ async function setup (t: Test) {
   const secrets = new Set([KEY])
   const statuses = new Map<number, number>()
   const staleEtag = String(stored.headers.etag)
-  await app.inject({ method: 'PATCH', url: '/llm-config', headers: auth, payload: {} })
+  await app.inject({ method: 'PATCH', url: '/llm-config', headers: auth, payload: { batch_size: 6 } }) // makes staleEtag stale (an empty patch would change nothing)
 
   async function exchange (write: Write) {
     const before = await storedStateAsAdmin(app)

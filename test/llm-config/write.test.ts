@@ -104,7 +104,7 @@ t.test('updated_at moves forward on every write, even writes in quick succession
   const { app } = await testApp(t)
   let previous = (await app.inject({ method: 'GET', url: '/llm-config' })).json().updated_at
   for (let i = 0; i < 10; i++) {
-    const res = await app.inject({ method: 'PATCH', url: '/llm-config', headers: json, payload: {} })
+    const res = await app.inject({ method: 'PATCH', url: '/llm-config', headers: json, payload: { max_retries: i } })
     const updatedAt = res.json().updated_at
     t.ok(updatedAt > previous, `write ${i}: ${updatedAt} > ${previous}`)
     previous = updatedAt
