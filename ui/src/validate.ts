@@ -7,7 +7,7 @@ import type { Settings, Value } from './draft.js'
 
 export type FieldErrors = Record<string, string>
 
-// As src/plugins/validation.ts: the scheme and // as written, then WHATWG URL parsing.
+// As src/llm-config/config/formats.ts (which the browser bundle cannot import: it loads node:crypto): the scheme and // as written, then WHATWG URL parsing.
 function isHttpUrl (value: string): boolean {
   if (!/^https?:\/\/[^\s/?#]/i.test(value) || /\s/.test(value)) return false
   try {
