@@ -53,9 +53,11 @@ export function ruleOf (schema: JsonSchema): FieldRule {
 export function rulesOf (openapi: { components: { schemas: Record<string, JsonSchema> } }): Rules {
   const input = openapi.components.schemas.LlmConfigInput
   if (!input?.properties) throw new Error('openapi.json has no LlmConfigInput schema')
+  const served = openapi.components.schemas.LlmConfig
   const rules: Rules = {}
   for (const [name, schema] of Object.entries(input.properties)) {
-    if (!schema.readOnly) rules[name] = ruleOf(schema)
+    // LlmConfigInput accepts the read-only fields (and ignores them); LlmConfig marks them.
+    if (!schema.readOnly && !served?.properties?.[name]?.readOnly) rules[name] = ruleOf(schema)
   }
   return rules
 }
