@@ -74,9 +74,14 @@ export async function signIn (page: Page, token: string) {
   await page.locator('[name=batch_size]').waitFor()
 }
 
+interface PageView { document: { querySelector: (selector: string) => { value?: string } | null } }
+
 /** Waits until the input named `name` shows `value` (its DOM value, as a string). */
 export async function valueIs (page: Page, name: string, value: string) {
-  await page.waitForFunction(`document.querySelector('[name="${name}"]')?.value === ${JSON.stringify(value)}`, undefined, { timeout: WAIT_MS })
+  // A function, not a string: polling a string predicate needs eval, which the console's CSP refuses.
+  // It runs in the page; the tests compile without the DOM's types, hence the narrow view of it.
+  await page.waitForFunction(([selector, expected]) => (globalThis as unknown as PageView).document.querySelector(selector)?.value === expected,
+    [`[name="${name}"]`, value] as const, { timeout: WAIT_MS })
 }
 
 /** The page's own text plus every input's current value and both storages: where a secret must not be. */
