@@ -13,12 +13,8 @@ export class LiveConfig {
   readonly events = new EventEmitter()
   /** Reads answered from the copy (hits) or, because it was not trusted, from the database (misses). */
   readonly reads = { hits: 0, misses: 0 }
-  /** SSE watchers connected (llm-config/watch.ts keeps the count). */
+  /** SSE watchers connected (watch/routes.ts keeps the count; its fan-out is the one listener of 'version'). */
   watchers = 0
-
-  constructor () {
-    this.events.setMaxListeners(0) // one per SSE watcher; WATCH_MAX bounds them
-  }
 
   /** The current configuration, when it can be served without asking the database. */
   get trusted (): Snapshot | undefined {

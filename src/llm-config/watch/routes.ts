@@ -3,7 +3,7 @@
 // the event id. A reconnect with Last-Event-ID resumes after that version, replaying what was
 // missed from the history, so a watcher never misses or repeats a version. Heartbeat comments
 // keep proxies from closing idle streams; WATCH_MAX bounds the watchers of a replica.
-import type { OutgoingHttpHeaders, ServerResponse } from 'node:http'
+import type { OutgoingHttpHeaders } from 'node:http'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { withDeadline } from '../../db/deadline.js'
@@ -13,17 +13,68 @@ import type { Snapshot } from '../config/repository.js'
 import { CONFIG_EXAMPLE } from '../config/schemas.js'
 import { accessResponses, unavailableResponse } from '../../http/responses.js'
 import type { LlmConfig } from '../config/schemas.js'
+import { FanOut, frame, type Frame, Watcher } from './fan-out.js'
 
 const CONFIG_SCHEMA = { $ref: 'LlmConfig#' }
 
+const RETRY = frame('retry: 2000\n\n') // reconnect after 2 s
+
 const watch: FastifyPluginAsyncTypebox = async (app) => {
-  const watchers = new Set<ServerResponse>()
   const { max, heartbeatMs } = app.config.watch
   const deadline = app.config.databaseDeadlineMs
 
+  // Events are serialised by the LlmConfig schema, as GET /llm-config is: the same fields in
+  // the same order. The compiled serialiser comes with the first watcher's reply.
+  let serialize: ((config: LlmConfig) => string) | undefined
+  // The current version's event, built once for all watchers (they share the config object).
+  let latest: { config: LlmConfig, event: Frame } | undefined
+  const eventFor = (config: LlmConfig): Frame => {
+    if (latest?.config === config) return latest.event
+    const event = frame(`id: ${config.version}\nevent: config\ndata: ${serialize!(config)}\n\n`)
+    if (!latest || config.version >= latest.config.version) latest = { config, event }
+    return event
+  }
+
+  /**
+   * Sends `watcher` every version after its last, from the history, until it has the current
+   * one; `begin` first (a new watcher's first state). The fan-out leaves it alone meanwhile.
+   */
+  const catchUp = async (watcher: Watcher, begin?: () => Promise<void>): Promise<void> => {
+    watcher.catchingUp = true
+    try {
+      await begin?.()
+      while (watcher.open) {
+        const current = app.live.trusted ?? await app.llmConfig.read()
+        const { version } = current.config
+        if (version <= watcher.last) return
+        if (version > watcher.last + 1) {
+          const missed = await withDeadline(deadline, () => app.llmConfig.history.statesBetween(watcher.last, version - 1), { idempotent: true })
+          for (const config of missed) watcher.send(config.version, eventFor(config))
+        }
+        watcher.send(version, eventFor(current.config))
+      }
+    } catch (error) {
+      app.log.warn({ reqId: watcher.id, err: loggableError(error) }, 'watch stream failed; closing it so the client reconnects')
+      watcher.end()
+    } finally {
+      watcher.catchingUp = false
+    }
+  }
+
+  const fanOut = new FanOut({
+    eventFor,
+    catchUp: (watcher) => { if (!watcher.catchingUp) catchUp(watcher).catch(() => {}) }
+  })
+  const onVersion = (snapshot: Snapshot) => fanOut.publish(snapshot.config)
+  app.live.events.on('version', onVersion)
+  const heartbeat = setInterval(() => { fanOut.beat().catch(() => {}) }, heartbeatMs).unref()
+  app.addHook('onClose', async () => {
+    clearInterval(heartbeat)
+    app.live.events.off('version', onVersion)
+  })
   // Open streams would hold a graceful shutdown for ever: end them first.
   app.addHook('preClose', async () => {
-    for (const stream of watchers) stream.end()
+    for (const watcher of fanOut.watchers) watcher.end()
   })
 
   app.get('/llm-config/watch', {
@@ -59,74 +110,44 @@ const watch: FastifyPluginAsyncTypebox = async (app) => {
       }
     }
   }, async (request, reply) => {
-    if (watchers.size >= max) {
+    if (fanOut.watchers.size >= max) {
       reply.header('retry-after', '5')
       return sendProblem(reply, { status: 503, detail: `This replica already serves ${max} watchers (WATCH_MAX); retry later or elsewhere.` })
     }
     const resumeAfter = /^\d{1,15}$/.test(request.headers['last-event-id'] ?? '') ? Number(request.headers['last-event-id']) : undefined
 
-    // Events are serialised by the LlmConfig schema, as GET /llm-config is: the same fields in the same order.
-    const serialize = reply.compileSerializationSchema(CONFIG_SCHEMA) as (config: LlmConfig) => string
-    const stream = reply.raw
+    serialize ??= reply.compileSerializationSchema(CONFIG_SCHEMA) as (config: LlmConfig) => string
+    const response = reply.raw
     reply.hijack()
-    stream.writeHead(200, {
+    response.writeHead(200, {
       ...(reply.getHeaders() as OutgoingHttpHeaders), // CORS and security headers set by the hooks
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
       connection: 'keep-alive',
       'x-accel-buffering': 'no' // nginx: do not buffer the stream
     })
-    stream.write('retry: 2000\n\n') // reconnect after 2 s
-    watchers.add(stream)
-    app.live.watchers = watchers.size
-
-    let last = 0 // the last version sent
-    const send = (config: LlmConfig) => {
-      if (config.version <= last) return
-      stream.write(`id: ${config.version}\nevent: config\ndata: ${serialize(config)}\n\n`)
-      last = config.version
-    }
-    // Versions are delivered one at a time, in order: a gap is filled from the history first.
-    const deliver = async (snapshot: Snapshot) => {
-      if (snapshot.config.version <= last) return
-      if (snapshot.config.version > last + 1) {
-        const missed = await withDeadline(deadline, () => app.llmConfig.history.statesBetween(last, snapshot.config.version - 1), { idempotent: true })
-        for (const config of missed) send(config)
-      }
-      send(snapshot.config)
-    }
-    let queue = Promise.resolve()
-    const enqueue = (work: () => Promise<void>) => {
-      queue = queue.then(work).catch((error: unknown) => {
-        request.log.warn({ err: loggableError(error) }, 'watch stream failed; closing it so the client reconnects')
-        stream.end()
-      })
-    }
-
-    // Subscribe before reading the current state, so no version falls between the two.
-    const onVersion = (snapshot: Snapshot) => enqueue(() => deliver(snapshot))
-    app.live.events.on('version', onVersion)
-    const heartbeat = setInterval(() => stream.write(': heartbeat\n\n'), heartbeatMs)
-    stream.on('close', () => {
-      clearInterval(heartbeat)
-      app.live.events.off('version', onVersion)
-      watchers.delete(stream)
-      app.live.watchers = watchers.size
+    response.flushHeaders()
+    // Only the watcher is kept for the stream's life, not the request or the reply.
+    const watcher = new Watcher(response, request.id)
+    watcher.write(RETRY)
+    fanOut.watchers.add(watcher)
+    app.live.watchers = fanOut.watchers.size
+    response.on('close', () => {
+      fanOut.watchers.delete(watcher)
+      app.live.watchers = fanOut.watchers.size
     })
 
-    enqueue(async () => {
+    // In the fan-out before the current state is read, so no version falls between the two.
+    await catchUp(watcher, async () => {
       let current = app.live.trusted ?? await app.llmConfig.read()
       // Ahead of this replica's copy: another replica may have written a version whose NOTIFY
       // has not arrived yet. The database says whether that version exists.
-      if (resumeAfter !== undefined && resumeAfter > current.config.version) {
-        current = await app.llmConfig.read()
-      }
+      if (resumeAfter !== undefined && resumeAfter > current.config.version) current = await app.llmConfig.read()
       app.live.accept(current)
       // Ahead of the database too: a version the history does not have (a database restored
       // from a backup) would be waited for for ever. The watcher gets the current state at once.
-      if (resumeAfter === undefined || resumeAfter > current.config.version) return send(current.config)
-      last = resumeAfter
-      await deliver(current)
+      if (resumeAfter === undefined || resumeAfter > current.config.version) watcher.send(current.config.version, eventFor(current.config))
+      else watcher.last = resumeAfter
     })
   })
 }
