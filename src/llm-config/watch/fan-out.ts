@@ -76,23 +76,27 @@ export interface FanOutOptions {
   eventFor: (config: LlmConfig) => Frame
   /** Brings a watcher that is behind up to the current version (from the history). */
   catchUp: (watcher: Watcher) => void
+  /** A fan-out that failed (a defect: writing never throws); the next version is delivered anew. */
+  onError: (error: unknown) => void
 }
 
 export class FanOut {
   readonly watchers = new Set<Watcher>()
   private readonly pending: LlmConfig[] = []
-  private running = false
+  private running: Promise<void> | undefined
 
-  constructor (private readonly options: FanOutOptions) {}
+  constructor (readonly options: FanOutOptions) {}
 
   /** A new version this replica learned of (versions arrive in increasing order). */
   publish (config: LlmConfig): void {
     this.pending.push(config)
     // Deferred: publish runs inside the write that made the version, whose answer goes first.
-    if (!this.running) {
-      this.running = true
-      setImmediate(() => { this.drain().catch(() => {}) })
-    }
+    this.running ??= yieldToEventLoop().then(() => this.drain()).catch(this.options.onError)
+  }
+
+  /** Resolves once every version published so far has been written to the watchers it was due to. */
+  async settled (): Promise<void> {
+    await this.running
   }
 
   /** One heartbeat for every watcher, in slices. */
@@ -104,7 +108,7 @@ export class FanOut {
     try {
       for (let config = this.pending.shift(); config; config = this.pending.shift()) await this.deliver(config)
     } finally {
-      this.running = false
+      this.running = undefined
     }
   }
 

@@ -63,11 +63,12 @@ const watch: FastifyPluginAsyncTypebox = async (app) => {
 
   const fanOut = new FanOut({
     eventFor,
-    catchUp: (watcher) => { if (!watcher.catchingUp) catchUp(watcher).catch(() => {}) }
+    catchUp: (watcher) => { if (!watcher.catchingUp) catchUp(watcher).catch(() => {}) },
+    onError: (error) => app.log.error({ err: loggableError(error) }, 'a version could not be delivered to the watchers')
   })
   const onVersion = (snapshot: Snapshot) => fanOut.publish(snapshot.config)
   app.live.events.on('version', onVersion)
-  const heartbeat = setInterval(() => { fanOut.beat().catch(() => {}) }, heartbeatMs).unref()
+  const heartbeat = setInterval(() => { fanOut.beat().catch(fanOut.options.onError) }, heartbeatMs).unref()
   app.addHook('onClose', async () => {
     clearInterval(heartbeat)
     app.live.events.off('version', onVersion)
