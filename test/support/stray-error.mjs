@@ -1,5 +1,7 @@
-// Loaded into the real service by test/server.test.ts (NODE_OPTIONS=--import): on SIGUSR2 it
+// Loaded into the real service by test/server.test.ts (NODE_OPTIONS=--import): on SIGWINCH it
 // makes the uncaught error that STRAY_ERROR names, as if from somewhere in the process.
+// SIGWINCH because the service leaves it alone: SIGUSR2 is one of the signals on which
+// close-with-grace shuts the service down (nodemon's restart signal).
 import { request } from 'node:http'
 import postgres from 'postgres'
 
@@ -24,4 +26,4 @@ const strays = {
 
 const stray = strays[process.env.STRAY_ERROR ?? '']
 if (!stray) throw new Error(`STRAY_ERROR must be one of: ${Object.keys(strays).join(', ')}`)
-process.on('SIGUSR2', stray)
+process.on('SIGWINCH', stray)
