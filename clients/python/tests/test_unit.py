@@ -360,6 +360,44 @@ class AgainstAFake(unittest.TestCase):
         self.assertEqual(fake.requests[2][1].get("Last-Event-ID"), "3")
         self.assertEqual([c[2] for c in changes], [{"batch_size", "version"}, {"api_key_version", "version", "batch_size"}])
 
+    def test_a_rotation_whose_reveal_fails_is_held_back_stale_then_taken_with_its_key(self) -> None:
+        # The same as the TypeScript client: plans never pair a version with another version's key.
+        keyed = dict(CONFIG, api_key_set=True, api_key_hint="…AAAA", api_key_version=2)
+        rotated = dict(keyed, version=4, api_key_hint="…BBBB", api_key_version=4, batch_size=9)
+        done = threading.Event()
+        self.addCleanup(done.set)
+
+        def stream(handler, index) -> None:
+            handler.send_response(200)
+            handler.send_header("Content-Type", "text/event-stream")
+            handler.send_header("Connection", "close")
+            handler.end_headers()
+            handler.wfile.write(b"retry: 2000\n\n")
+            if int(handler.headers.get("Last-Event-ID", "0")) < 4:
+                handler.wfile.write(("id: 4\nevent: config\ndata: %s\n\n" % json.dumps(rotated)).encode())
+            handler.wfile.flush()
+            done.wait(5)
+
+        def credentials(handler, index) -> None:
+            if index == 1:
+                return reply(503, {"detail": "the encryption key is unavailable"})(handler, index)
+            reply(200, {"api_key": ["sk-first", None, "sk-second"][index]})(handler, index)
+
+        while_stale = []
+        changes = []
+        fake = self.fake({"/llm-config": reply(200, keyed), "/llm-config/watch": stream, "/llm-config/credentials": credentials})
+        client = LlmConfigClient(fake.url, token="consumer-token-0123456789", on_change=lambda *c: changes.append(c),
+                                 on_status=lambda status: status == "stale" and while_stale.append((client.version, client.task("tagger").api_key)),
+                                 **fast_options())
+        self.addCleanup(client.close)
+        client.wait_ready(timeout=5)
+        self.assertTrue(wait_until(lambda: client.version == 4 and client.status == "live", 5))
+        self.assertEqual(while_stale, [(3, "sk-first")])  # stale, the earlier version with its own key
+        self.assertEqual(client.task("tagger").api_key, "sk-second")
+        self.assertEqual([c[2] for c in changes], [{"api_key_hint", "api_key_version", "version", "batch_size"}])
+        watches = [r for r in fake.requests if r[0] == "/llm-config/watch"]
+        self.assertEqual([w[1].get("Last-Event-ID") for w in watches[:2]], ["3", "3"])  # asked again for the held-back version
+
     def test_close_ends_the_thread_promptly(self) -> None:
         fake = self.fake({"/llm-config": config_or_304, "/llm-config/watch": lambda handler, index: time.sleep(3)})
         client = LlmConfigClient(fake.url, **fast_options(stream_silence=10))

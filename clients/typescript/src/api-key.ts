@@ -1,11 +1,19 @@
 // The API key the client holds for its task plans. Revealed at start and again only when the
-// configuration's key marker moves (credentials.ts); a failed reveal keeps the previous key
-// (most likely still valid during a rotation) and is retried with backoff.
-import { Backoff } from './backoff.js'
+// configuration's key marker moves (credentials.ts). A version whose key cannot be revealed is
+// not taken (KeyRevealFailed): plans never pair a version with another version's key, and the
+// client, stale meanwhile, gets that version again when it reconnects.
 import { fetchApiKey, keyMarker } from './credentials.js'
+import { LlmConfigError } from './errors.js'
 import type { HttpContext } from './http.js'
-import type { ResolvedOptions } from './options.js'
 import type { ServedConfig } from './served-config.js'
+
+/** The key of a new version could not be revealed: the version is held back and asked for again. */
+export class KeyRevealFailed extends LlmConfigError {
+  override name = 'KeyRevealFailed'
+  constructor (error: Error, readonly retryAfterMs?: number) {
+    super(error.message, { cause: error })
+  }
+}
 
 export class ApiKeyHolder {
   /** The key; null when none is stored; undefined when not known or not revealed to this token. */
@@ -13,18 +21,10 @@ export class ApiKeyHolder {
   private denied: boolean
   private fetchedAt: string | undefined
   private refreshing: Promise<void> = Promise.resolve()
-  private retryTimer: ReturnType<typeof setTimeout> | undefined
-  private readonly backoff: Backoff
 
-  constructor (
-    private readonly context: HttpContext,
-    options: ResolvedOptions,
-    private readonly warn: (message: string) => void,
-    private readonly latest: () => ServedConfig | undefined
-  ) {
+  constructor (private readonly context: HttpContext) {
     // Without a token the service reveals nothing: do not ask.
     this.denied = context.token === undefined
-    this.backoff = new Backoff({ baseMs: options.backoffBaseMs, capMs: options.backoffCapMs })
   }
 
   /** Whether the key is the one of `config` (or cannot be had): plans made now are right. */
@@ -32,10 +32,11 @@ export class ApiKeyHolder {
     return this.denied || this.fetchedAt === keyMarker(config)
   }
 
-  /** Reveals the key if `config`'s marker differs from the held key's. One reveal at a time. */
+  /** Reveals the key if `config`'s marker differs from the held key's; rejects with KeyRevealFailed. One reveal at a time. */
   refresh (config: ServedConfig): Promise<void> {
-    this.refreshing = this.refreshing.then(() => this.reveal(config))
-    return this.refreshing
+    const reveal = this.refreshing.then(() => this.reveal(config))
+    this.refreshing = reveal.catch(() => {})
+    return reveal
   }
 
   /** A cached key (cacheApiKey) to serve while the service cannot be asked. */
@@ -47,7 +48,6 @@ export class ApiKeyHolder {
   drop (): void {
     this.denied = true
     this.key = undefined
-    clearTimeout(this.retryTimer)
   }
 
   private async reveal (config: ServedConfig): Promise<void> {
@@ -58,18 +58,11 @@ export class ApiKeyHolder {
     if (answer.kind === 'key') {
       this.key = answer.apiKey
       this.fetchedAt = marker
-      this.backoff.reset()
     } else if (answer.kind === 'denied') {
       this.denied = true // a reader token: plans simply carry no api_key
       this.key = undefined
     } else {
-      const delay = this.backoff.next(answer.kind === 'retry' ? answer.retryAfterMs : undefined)
-      this.warn(`${answer.error.message}; keeping the previous key, retrying in ${delay} ms`)
-      clearTimeout(this.retryTimer)
-      this.retryTimer = setTimeout(() => {
-        const latest = this.latest()
-        if (latest !== undefined) this.refresh(latest).catch(() => {}) // reveal() reports its own failures
-      }, delay)
+      throw new KeyRevealFailed(answer.error, answer.kind === 'retry' ? answer.retryAfterMs : undefined)
     }
   }
 }

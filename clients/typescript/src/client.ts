@@ -51,7 +51,7 @@ export class LlmConfigClient extends Emitter<ClientEvents> implements SyncHost {
     super((error) => this.warn(`a listener threw: ${(error as Error)?.message ?? String(error)}`))
     this.options = resolveOptions(options)
     this.context = { baseUrl: this.options.url, token: this.options.token, fetch: this.options.fetch, requestTimeoutMs: this.options.requestTimeoutMs, closing: this.closer.signal }
-    this.apiKey = new ApiKeyHolder(this.context, this.options, (message) => this.warn(message), () => this.held)
+    this.apiKey = new ApiKeyHolder(this.context)
     this.cache = this.options.cacheFile === undefined ? undefined : new LastKnownGood(this.options.cacheFile, this.options.url, (message) => this.warn(message))
     this.loop = this.start()
   }
@@ -105,7 +105,9 @@ export class LlmConfigClient extends Emitter<ClientEvents> implements SyncHost {
   async receive (config: ServedConfig, source: 'stream' | 'poll'): Promise<void> {
     // The service sends each version once across reconnects; this guard makes it so even if not.
     if (source === 'stream' && this.latestFromService !== undefined && config.version <= this.latestFromService) return
-    await this.apiKey.refresh(config) // before the change is told, so that task() has the new key
+    // Before the change is told, so that task() has the new key. If it cannot be revealed, this
+    // rejects (KeyRevealFailed) and the version is not taken: the loop gets it again later.
+    await this.apiKey.refresh(config)
     if (this.stopped()) return
     this.latestFromService = config.version
     this.commit(config)

@@ -2,6 +2,7 @@
 // Last-Event-ID; where the stream cannot be had, poll and try the stream again now and then;
 // stop for good on 401/403. The loop decides what to do next; the client (SyncHost) holds
 // the state and tells the user.
+import { KeyRevealFailed } from './api-key.js'
 import { Backoff } from './backoff.js'
 import type { LlmConfigAuthError } from './errors.js'
 import type { HttpContext } from './http.js'
@@ -19,6 +20,7 @@ export interface SyncHost {
   /**
    * A configuration from the service. A stream's events are versions in order (one not newer
    * than the held one is a repeat); a poll's answer is the current state, whatever its version.
+   * Rejects with KeyRevealFailed when the version's key could not be revealed (not taken).
    */
   receive: (config: ServedConfig, source: 'stream' | 'poll') => Promise<void>
   /** The service confirmed the held copy is current. */
@@ -61,15 +63,20 @@ export async function syncLoop (host: SyncHost): Promise<void> {
         delay = backoff.next(outcome.retryAfterMs)
       }
     } else {
-      const outcome = await pollOnce(host.context, host.serviceVersion)
+      const outcome = await pollOnce(host.context, host.serviceVersion).then(async (outcome) => {
+        if (outcome.kind === 'config') await host.receive(outcome.config, 'poll')
+        return outcome
+      }).catch((error: unknown) => {
+        if (error instanceof KeyRevealFailed) return { kind: 'retry' as const, error, retryAfterMs: error.retryAfterMs }
+        throw error
+      })
       if (host.stopped()) return
       if (outcome.kind === 'auth') return host.failed(outcome.error)
       if (outcome.kind === 'retry') {
         host.unreachable(outcome.error)
         delay = backoff.next(outcome.retryAfterMs)
       } else {
-        if (outcome.kind === 'config') await host.receive(outcome.config, 'poll')
-        else host.confirmed()
+        if (outcome.kind === 'unchanged') host.confirmed()
         backoff.reset()
         delay = options.pollIntervalMs
         if (Date.now() + delay >= streamRetryAt) mode = 'stream'

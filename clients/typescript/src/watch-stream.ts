@@ -2,6 +2,7 @@
 // happened: the stream flowed and then ended (reconnect, resuming with Last-Event-ID); it
 // cannot be had here (an answer that is not an event stream, or one whose body stays silent:
 // a proxy that buffers it), so poll instead; or a failure to retry or to stop on.
+import { KeyRevealFailed } from './api-key.js'
 import { failureOf, headers, networkFailure, type Failure, type HttpContext } from './http.js'
 import { isServedConfig, type ServedConfig } from './served-config.js'
 import { SseParser } from './sse-parser.js'
@@ -21,7 +22,7 @@ export type WatchOutcome =
 export interface WatchHandlers {
   /** The first bytes arrived: the stream is live (the server sends `retry:` at once). */
   flowing: () => void
-  /** A configuration event, in order; awaited before the next one is read. */
+  /** A configuration event, in order; awaited before the next one is read. KeyRevealFailed ends the stream as a failure to retry. */
   config: (config: ServedConfig) => Promise<void>
   warning: (message: string) => void
 }
@@ -105,6 +106,7 @@ async function read (
     if (flowingSince === undefined) return networkFailure(new Error('the stream ended before any data'), context, what)
     return { kind: 'ended', flowedMs: Date.now() - flowingSince, error: new Error('the service ended the stream') }
   } catch (error) {
+    if (error instanceof KeyRevealFailed) return { kind: 'retry', error, retryAfterMs: error.retryAfterMs }
     const reason = signal.aborted ? signal.reason as Error : error as Error
     if (flowingSince === undefined) {
       if (silent(signal)) return { kind: 'unavailable', reason: `the stream delivered ${reason.message} (a buffering proxy?)` }

@@ -14,14 +14,23 @@ export interface Proxy {
   passed: Passed[]
   /** The requests whose path starts with `prefix` (all of them without one). */
   count: (prefix?: string, status?: number) => number
+  /** Paths (prefixes) answered 503 with Retry-After: 1 here instead of passed on; change it at will. */
+  refusing: Set<string>
 }
 
 export async function startProxy (t: Teardown, target: string, { buffer }: { buffer?: 'body' | 'response' } = {}): Promise<Proxy> {
   const passed: Passed[] = []
+  const refusing = new Set<string>()
   const upstream = new URL(target)
   const server = createServer((incoming, outgoing) => {
     const record: Passed = { method: incoming.method ?? 'GET', path: incoming.url ?? '/', status: undefined, headers: incoming.headers }
     passed.push(record)
+    if ([...refusing].some((prefix) => record.path.startsWith(prefix))) {
+      record.status = 503
+      outgoing.writeHead(503, { 'retry-after': '1', 'content-type': 'application/problem+json' })
+      outgoing.end(JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'refused by the test proxy' }))
+      return
+    }
     const forward = request({
       host: upstream.hostname,
       port: upstream.port,
@@ -60,6 +69,7 @@ export async function startProxy (t: Teardown, target: string, { buffer }: { buf
   return {
     url: `http://127.0.0.1:${port}`,
     passed,
+    refusing,
     count: (prefix = '', status) => passed.filter((p) => p.path.startsWith(prefix) && (status === undefined || p.status === status)).length
   }
 }
