@@ -29,7 +29,7 @@ const Env = Type.Object({
   AUTH_FAILURE_LIMIT: Type.Integer({ minimum: 1, default: 20, description: 'failed authentications per minute per client address' }),
   DATABASE_DEADLINE_MS: Type.Integer({ minimum: 10, maximum: 600_000, default: 2000, description: 'deadline of a request\'s database work' }),
   HISTORY_RETAIN: Type.Integer({ minimum: 1, description: 'versions of history to keep; unset keeps everything' }),
-  WATCH_MAX: Type.Integer({ minimum: 0, default: 5000, description: 'SSE watchers per replica (5,000: about 235 ms of CPU per change to reach them all, docs/benchmarks.md)' }),
+  WATCH_MAX: Type.Integer({ minimum: 0, default: 10_000, description: 'SSE watchers per replica (10,000: every one updated within about 135 ms of a change, about 11 KB each, docs/benchmarks.md)' }),
   WATCH_HEARTBEAT_MS: Type.Integer({ minimum: 100, default: 15_000, description: 'interval of SSE heartbeat comments' }),
   VERIFY_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 5000, description: 'deadline of each provider probe of POST /llm-config/verify' }),
   VERIFY_ALLOW_PRIVATE: Type.Boolean({ default: false, description: 'let verify probe private and loopback addresses for every provider' }),

@@ -106,7 +106,7 @@ const watch: FastifyPluginAsyncTypebox = async (app) => {
           type: 'about:blank',
           title: 'Service Unavailable',
           status: 503,
-          detail: 'This replica already serves 100 watchers (WATCH_MAX); retry later or elsewhere.'
+          detail: 'This replica already serves 10000 watchers (WATCH_MAX); retry later or elsewhere.'
         })
       }
     }
