@@ -8,11 +8,13 @@
 //   BENCH_HISTORY_ROWS (100000), BENCH_COLD_STARTS (5), BENCH_SLICES (3), BENCH_SETTLED_IDLE_S (40), BENCH_DOCS (1: rewrite the generated
 //   part of docs/benchmarks.md; 0: leave it)
 //   BENCH_FANOUT_SIZES (1000,10000), BENCH_FANOUT_WRITES (5), BENCH_FANOUT_SETTLE_S (3): the fan-out (bench/fanout.mjs)
+//   BENCH_CONSOLE_OPENS (7): the admin console's time to usable, in Chromium (bench/console.mjs)
 //   BENCH_SERVER_JS      another build of the service to measure (default dist/server.js)
 import { mkdtemp, rm } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createPostgresDatabase, settle } from './lib/database.mjs'
+import { consoleSettings, measureConsole } from './console.mjs'
 import { fanoutSettings, runFanout } from './fanout.mjs'
 import { measure, measureInterleaved } from './lib/load.mjs'
 import { cpuMs, get, killAllChildren, memory, runScript, sleep, startHelper, startServer } from './lib/processes.mjs'
@@ -46,7 +48,9 @@ const settings = {
 // The fan-out: connecting its watchers (a few thousand a second), its writes and RSS readings.
 const fanout = fanoutSettings()
 const FANOUT_S = Math.max(...fanout.sizes) / 40 + fanout.sizes.length * (2 * fanout.writes + 3 * fanout.settleS + 10) + 60
-const LIMIT_MS = (settings.rounds * (settings.seconds * 16 + 60) + settings.coldStarts * 2 * 10 + 400 + FANOUT_S) * 1000
+// The console: a browser start, then each open (a second or two, sign-in included) twice.
+const CONSOLE_S = 60 + consoleSettings().opens * 2 * 5
+const LIMIT_MS = (settings.rounds * (settings.seconds * 16 + 60) + settings.coldStarts * 2 * 10 + 400 + FANOUT_S + CONSOLE_S) * 1000
 
 const PATCH_BODY = JSON.stringify({ batch_size: 7 })
 
@@ -291,6 +295,13 @@ async function main () {
         return { error: error.message.split('\n')[0] }
       })
 
+    log('admin console: time to usable in Chromium')
+    const consoleResult = await measureConsole(primary.kind === 'postgres' ? { kind: 'postgres', url: primary.url } : { kind: 'embedded', dataDir: primary.dataDir })
+      .catch((error) => {
+        log(`console not measured: ${error.message}`)
+        return { error: error.message.split('\n')[0] }
+      })
+
     const resources = {
       [primary.kind]: {
         ...primaryCold,
@@ -324,9 +335,10 @@ async function main () {
       database: primary.kind,
       settings,
       figures,
-      targets: verdicts(rounds, resources, primary.kind, fanoutResult),
+      targets: verdicts(rounds, resources, primary.kind, fanoutResult, consoleResult),
       resources,
-      fanout: fanoutResult
+      fanout: fanoutResult,
+      console: consoleResult
     }
     await writeOutputs(root, results, process.env.BENCH_DOCS !== '0')
   } finally {
