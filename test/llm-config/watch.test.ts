@@ -1,5 +1,6 @@
 // Live propagation: GET /llm-config/watch (Server-Sent Events) on a listening app, and
 // replicas that learn of each other's writes through NOTIFY.
+import { connect } from 'node:net'
 import { sql } from 'drizzle-orm'
 import t from 'tap'
 import type { App } from '../../src/app.js'
@@ -8,7 +9,7 @@ import { llmConfig } from '../../src/db/schema.js'
 import { NOTIFY_CHANNEL } from '../../src/llm-config/history/queries.js'
 import { auth, backend, reopen, testApp } from '../helper.js'
 import { headersOf, roleEnv } from '../support/roles.js'
-import { eventually, watch, WAIT_MS } from '../support/sse.js'
+import { eventually, listen, watch, WAIT_MS } from '../support/sse.js'
 
 const json = { ...auth, 'content-type': 'application/json' }
 
@@ -269,4 +270,33 @@ t.test('a NOTIFY about a version this replica has not seen refreshes its copy an
   t.equal(seen.batch_size, 55)
   const [event] = await stream.configs(1)
   t.strictSame(event, seen, 'the watcher gets the new version')
+})
+
+// A request pipelined behind another on one connection gets its socket only once the answer
+// before it is sent: the stream must still start, and follow new versions.
+t.test('a watch request pipelined behind another on the same connection', async (t) => {
+  const { app } = await testApp(t)
+  const base = new URL(await listen(app))
+  const socket = connect(Number(base.port), base.hostname)
+  t.teardown(() => socket.destroy())
+  let received = ''
+  socket.setEncoding('utf8').on('data', (chunk: string) => { received += chunk })
+  socket.write(`GET /healthz HTTP/1.1\r\nHost: ${base.host}\r\n\r\nGET /llm-config/watch HTTP/1.1\r\nHost: ${base.host}\r\n\r\n`)
+  await eventually(async () => /id: 1\nevent: config/.test(received) || undefined, WAIT_MS, 'the first event on the pipelined stream')
+  t.match(received, /HTTP\/1\.1 200 OK[\s\S]*HTTP\/1\.1 200 OK[\s\S]*text\/event-stream[\s\S]*retry: 2000/, 'both answers, the stream after the health check')
+  const { version } = await patch(app, { batch_size: 31 })
+  await eventually(async () => received.includes(`id: ${version}\nevent: config`) || undefined, WAIT_MS, 'the next version on the pipelined stream')
+  t.pass('the pipelined stream follows new versions')
+})
+
+t.test('a version published while nobody watches is no error', async (t) => {
+  const errors: string[] = []
+  const { app } = await testApp(t)
+  app.log.error = ((...args: unknown[]) => { errors.push(JSON.stringify(args)) }) as typeof app.log.error
+  await patch(app, { batch_size: 32 })
+  await patch(app, { batch_size: 33 })
+  const stream = await watch(t, app)
+  const event = await stream.next()
+  t.equal(JSON.parse(event.data).batch_size, 33, 'the first watcher gets the current state')
+  t.strictSame(errors, [], 'nothing logged at error level')
 })

@@ -36,6 +36,8 @@ export class Watcher {
   last = 0
   /** Its catch-up from the history is running: the fan-out leaves it alone meanwhile. */
   catchingUp = false
+  /** A version was published while it caught up: its catch-up must look again before it stops. */
+  behind = false
   private readonly socket: Socket
   private readonly chunked: boolean
 
@@ -113,6 +115,7 @@ export class FanOut {
   }
 
   private async deliver (config: LlmConfig): Promise<void> {
+    if (this.watchers.size === 0) return // no event to build (nor a serialiser yet, before the first watcher)
     const event = this.options.eventFor(config)
     await this.forEach((watcher) => {
       if (watcher.last >= config.version) return

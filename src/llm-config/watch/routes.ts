@@ -3,6 +3,7 @@
 // the event id. A reconnect with Last-Event-ID resumes after that version, replaying what was
 // missed from the history, so a watcher never misses or repeats a version. Heartbeat comments
 // keep proxies from closing idle streams; WATCH_MAX bounds the watchers of a replica.
+import { once } from 'node:events'
 import type { OutgoingHttpHeaders } from 'node:http'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
@@ -44,9 +45,15 @@ const watch: FastifyPluginAsyncTypebox = async (app) => {
     try {
       await begin?.()
       while (watcher.open) {
+        // A version published from here on marks it behind again: a read that started before
+        // that version committed must not be the last look (the copy untrusted, say).
+        watcher.behind = false
         const current = app.live.trusted ?? await app.llmConfig.read()
         const { version } = current.config
-        if (version <= watcher.last) return
+        if (version <= watcher.last) {
+          if (watcher.behind) continue
+          return
+        }
         if (version > watcher.last + 1) {
           const missed = await withDeadline(deadline, () => app.llmConfig.history.statesBetween(watcher.last, version - 1), { idempotent: true })
           for (const config of missed) watcher.send(config.version, eventFor(config))
@@ -63,7 +70,10 @@ const watch: FastifyPluginAsyncTypebox = async (app) => {
 
   const fanOut = new FanOut({
     eventFor,
-    catchUp: (watcher) => { if (!watcher.catchingUp) catchUp(watcher).catch(() => {}) },
+    catchUp: (watcher) => {
+      if (watcher.catchingUp) watcher.behind = true
+      else catchUp(watcher).catch(() => {})
+    },
     onError: (error) => app.log.error({ err: loggableError(error) }, 'a version could not be delivered to the watchers')
   })
   const onVersion = (snapshot: Snapshot) => fanOut.publish(snapshot.config)
@@ -128,6 +138,12 @@ const watch: FastifyPluginAsyncTypebox = async (app) => {
       'x-accel-buffering': 'no' // nginx: do not buffer the stream
     })
     response.flushHeaders()
+    // A pipelined request's response gets its socket only once the answers before it are sent
+    // (and its head is flushed then, before this continues); the client may leave first.
+    if (response.socket === null) {
+      const assigned = await Promise.race([once(response, 'socket').then(() => true), once(response, 'close').then(() => false)]).catch(() => false)
+      if (!assigned || response.socket === null) return
+    }
     // Only the watcher is kept for the stream's life, not the request or the reply.
     const watcher = new Watcher(response, request.id)
     watcher.write(RETRY)
