@@ -46,6 +46,8 @@ export class LlmConfigClient extends Emitter<ClientEvents> implements SyncHost {
   private readonly loop: Promise<void>
   private graceTimer: ReturnType<typeof setTimeout> | undefined
   private closed = false
+  /** The service has a version this client could not take yet (KeyRevealFailed). */
+  private heldBack = false
 
   constructor (options: LlmConfigClientOptions) {
     super((error) => this.warn(`a listener threw: ${(error as Error)?.message ?? String(error)}`))
@@ -107,7 +109,13 @@ export class LlmConfigClient extends Emitter<ClientEvents> implements SyncHost {
     if (source === 'stream' && this.latestFromService !== undefined && config.version <= this.latestFromService) return
     // Before the change is told, so that task() has the new key. If it cannot be revealed, this
     // rejects (KeyRevealFailed) and the version is not taken: the loop gets it again later.
-    await this.apiKey.refresh(config)
+    try {
+      await this.apiKey.refresh(config)
+    } catch (error) {
+      this.heldBack = true
+      throw error
+    }
+    this.heldBack = false
     if (this.stopped()) return
     this.latestFromService = config.version
     this.commit(config)
@@ -116,7 +124,8 @@ export class LlmConfigClient extends Emitter<ClientEvents> implements SyncHost {
   }
 
   confirmed (): void {
-    if (this.held === undefined) return
+    // A version held back (its key could not be revealed) is newer than the copy: not current.
+    if (this.held === undefined || this.heldBack) return
     this.lastError = undefined
     this.setStatus('live')
   }

@@ -76,6 +76,11 @@ t.test('a rotation whose reveal fails: the version is held back, stale, then tak
   t.equal(client.task('tagger').api_key, FIRST, 'plans keep the key of the version they show')
   t.equal(client.task('tagger').batch_size, client.config!.batch_size)
 
+  // Reconnecting while held back is not news of being current: no flip to live and back.
+  const flips: string[] = []
+  client.on('status', (status) => flips.push(status))
+  await untilRequests(proxy, '/llm-config/credentials', 503, 2)
+  t.strictSame(flips.filter((status) => status === 'live'), [], 'stays stale while the version is held back')
   const taken = nextChange(client, ({ current }) => current.version === rotation.version)
   const live = untilStatus(client, 'live')
   proxy.refusing.clear()
@@ -85,6 +90,15 @@ t.test('a rotation whose reveal fails: the version is held back, stale, then tak
   t.equal(client.task('tagger').api_key, SECOND)
   t.ok(proxy.count('/llm-config/credentials', 503) >= 1, 'the refused reveal was asked')
 })
+
+/** Resolves once the proxy has answered `path` with `status` `count` times (checked on each request it passes). */
+async function untilRequests (proxy: Awaited<ReturnType<typeof startProxy>>, path: string, status: number, count: number) {
+  const deadline = Date.now() + 10_000
+  while (proxy.count(path, status) < count) {
+    if (Date.now() > deadline) throw new Error(`fewer than ${count} answers ${status} to ${path} within 10 s`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
 
 t.test('a reader token: no api_key, not an error', async (t) => {
   const client = new LlmConfigClient({ url, token: READER_TOKEN })
