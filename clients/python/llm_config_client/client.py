@@ -105,6 +105,7 @@ class LlmConfigClient:
         self._api_key: Optional[str] = None
         self._key_marker: Any = None  # the marker at which _api_key was revealed
         self._may_reveal = token is not None  # without a token the service reveals nothing: do not ask
+        self._held_back = False  # the service has a version whose key could not be revealed yet
         self._etag: Optional[str] = None
         self._last_event_id: Optional[int] = None  # the last version learned from the service itself
         self._error: Optional[LlmConfigError] = None
@@ -319,7 +320,8 @@ class LlmConfigClient:
                 if not seen:
                     seen = True
                     sock.settimeout(self._stream_timeout)  # heartbeats arrive well within it
-                    self._set_status("live")
+                    if not self._held_back:  # a version held back is newer than the copy: not current
+                        self._set_status("live")
                 if not raw.endswith(b"\n") and len(raw) >= MAX_LINE:
                     raise ServiceUnavailableError("%s sent an event line over 1 MiB" % self._endpoint.display)
                 event = parser.feed(raw.decode("utf-8", "replace"))
@@ -353,7 +355,12 @@ class LlmConfigClient:
         if not config["api_key_set"]:
             key = None
         elif marker != held_marker:
-            key = self._reveal() if may_reveal else None
+            try:
+                key = self._reveal() if may_reveal else None
+            except ServiceUnavailableError:
+                self._held_back = True  # this version is not taken; it comes again on reconnect
+                raise
+        self._held_back = False
         with self._lock:
             if self._status == "failed":
                 return

@@ -379,24 +379,26 @@ class AgainstAFake(unittest.TestCase):
             done.wait(5)
 
         def credentials(handler, index) -> None:
-            if index == 1:
+            if index in (1, 2):
                 return reply(503, {"detail": "the encryption key is unavailable"})(handler, index)
-            reply(200, {"api_key": ["sk-first", None, "sk-second"][index]})(handler, index)
+            reply(200, {"api_key": ["sk-first", None, None, "sk-second"][index]})(handler, index)
 
         while_stale = []
+        statuses = []
         changes = []
         fake = self.fake({"/llm-config": reply(200, keyed), "/llm-config/watch": stream, "/llm-config/credentials": credentials})
         client = LlmConfigClient(fake.url, token="consumer-token-0123456789", on_change=lambda *c: changes.append(c),
-                                 on_status=lambda status: status == "stale" and while_stale.append((client.version, client.task("tagger").api_key)),
+                                 on_status=lambda status: statuses.append(status) or (status == "stale" and while_stale.append((client.version, client.task("tagger").api_key))),
                                  **fast_options())
         self.addCleanup(client.close)
         client.wait_ready(timeout=5)
         self.assertTrue(wait_until(lambda: client.version == 4 and client.status == "live", 5))
         self.assertEqual(while_stale, [(3, "sk-first")])  # stale, the earlier version with its own key
+        self.assertEqual(statuses, ["live", "stale", "live"])  # no flip to live on a reconnect while held back
         self.assertEqual(client.task("tagger").api_key, "sk-second")
         self.assertEqual([c[2] for c in changes], [{"api_key_hint", "api_key_version", "version", "batch_size"}])
         watches = [r for r in fake.requests if r[0] == "/llm-config/watch"]
-        self.assertEqual([w[1].get("Last-Event-ID") for w in watches[:2]], ["3", "3"])  # asked again for the held-back version
+        self.assertEqual([w[1].get("Last-Event-ID") for w in watches[:3]], ["3", "3", "3"])  # asked again for the held-back version
 
     def test_close_ends_the_thread_promptly(self) -> None:
         fake = self.fake({"/llm-config": config_or_304, "/llm-config/watch": lambda handler, index: time.sleep(3)})
