@@ -12,14 +12,10 @@
 // console, how long from the Sign in click until the settings form is shown.
 import { existsSync } from 'node:fs'
 import { createServer } from 'node:http'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createPostgresDatabase } from './lib/database.mjs'
 import { killAllChildren } from './lib/processes.mjs'
 import { median } from './lib/report.mjs'
-import { ADMIN_TOKEN, patch, SETUP_PATCH, startService } from './lib/service.mjs'
+import { ADMIN_TOKEN, patch, SETUP_PATCH, standaloneTarget, startService } from './lib/service.mjs'
 
 const self = fileURLToPath(import.meta.url)
 const CHROMIUM = '/usr/bin/chromium'
@@ -117,17 +113,7 @@ export async function measureConsole (target, settings = consoleSettings()) {
 
 async function main () {
   process.on('exit', killAllChildren)
-  let target
-  let cleanup = async () => {}
-  if (process.env.BENCH_DATABASE_URL) {
-    const database = await createPostgresDatabase(process.env.BENCH_DATABASE_URL)
-    target = { kind: 'postgres', url: database.url }
-    cleanup = () => database.drop()
-  } else {
-    const scratch = await mkdtemp(join(tmpdir(), 'llm-config-console-'))
-    target = { kind: 'embedded', dataDir: join(scratch, 'service') }
-    cleanup = () => rm(scratch, { recursive: true, force: true })
-  }
+  const { target, cleanup } = await standaloneTarget('console')
   try {
     const result = await measureConsole(target)
     process.stdout.write(JSON.stringify({ ...result, consoleOpens: undefined, bareOpens: undefined }, null, 2) + '\n')

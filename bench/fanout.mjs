@@ -24,10 +24,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
-import { createPostgresDatabase } from './lib/database.mjs'
 import { cpuMs, get, killAllChildren, memory, runScript, sleep } from './lib/processes.mjs'
 import { median } from './lib/report.mjs'
-import { adminHeaders, baseEnv, patch, root, SETUP_PATCH, startService } from './lib/service.mjs'
+import { adminHeaders, baseEnv, patch, root, SETUP_PATCH, standaloneTarget, startService } from './lib/service.mjs'
 import { watcherPool } from './lib/watchers.mjs'
 
 const self = fileURLToPath(import.meta.url)
@@ -252,19 +251,7 @@ async function main () {
   process.on('exit', killAllChildren)
 
   const given = process.env.BENCH_FANOUT_TARGET
-  let target
-  let cleanup = async () => {}
-  if (given) {
-    target = JSON.parse(given)
-  } else if (process.env.BENCH_DATABASE_URL) {
-    const database = await createPostgresDatabase(process.env.BENCH_DATABASE_URL)
-    target = { kind: 'postgres', url: database.url }
-    cleanup = () => database.drop()
-  } else {
-    const scratch = await mkdtemp(join(tmpdir(), 'llm-config-fanout-'))
-    target = { kind: 'embedded', dataDir: join(scratch, 'service') }
-    cleanup = () => rm(scratch, { recursive: true, force: true })
-  }
+  const { target, cleanup } = given ? { target: JSON.parse(given), cleanup: async () => {} } : await standaloneTarget('fanout')
   try {
     const result = await measureFanout(target, settings)
     if (process.env.BENCH_FANOUT_OUT) await writeFile(process.env.BENCH_FANOUT_OUT, JSON.stringify(result))

@@ -1,8 +1,11 @@
 // The service as the bench runs it, shared by run.mjs and fanout.mjs: the production build
 // (dist/server.js, or BENCH_SERVER_JS to measure another build), NODE_ENV=production,
 // warn-level logs, an encryption key and an admin token, and nothing else inherited.
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { createPostgresDatabase } from './database.mjs'
 import { startServer } from './processes.mjs'
 
 export const root = fileURLToPath(new URL('../..', import.meta.url))
@@ -59,4 +62,18 @@ export async function patch (server, body) {
   const res = await fetch(`${server.url}/llm-config`, { method: 'PATCH', headers: adminHeaders, body: JSON.stringify(body) })
   if (res.status !== 200) throw new Error(`PATCH answered ${res.status}: ${await res.text()}`)
   return res.json()
+}
+
+/**
+ * The database of a bench script run alone: a database of its own on BENCH_DATABASE_URL's
+ * server, or an embedded one in a scratch folder; `cleanup` drops or removes it.
+ * @returns {Promise<{ target: ServiceTarget, cleanup: () => Promise<void> }>}
+ */
+export async function standaloneTarget (name) {
+  if (process.env.BENCH_DATABASE_URL) {
+    const database = await createPostgresDatabase(process.env.BENCH_DATABASE_URL)
+    return { target: { kind: 'postgres', url: database.url }, cleanup: () => database.drop() }
+  }
+  const scratch = await mkdtemp(join(tmpdir(), `llm-config-${name}-`))
+  return { target: { kind: 'embedded', dataDir: join(scratch, 'service') }, cleanup: () => rm(scratch, { recursive: true, force: true }) }
 }
